@@ -1,0 +1,70 @@
+#pragma once
+// The Environment concept (DESIGN.md section 5). Environments are deterministic given the rng
+// passed to reset, allocate nothing per step (step returns a reference to a buffer they own) and
+// reject bad actions with netmarl::invalid_argument naming the agent and the value.
+#include <concepts>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "netmarl/core/rng.hpp"
+#include "netmarl/core/tensor.hpp"
+
+namespace netmarl::env {
+
+// What reset and step return. Sizes are fixed per environment instance.
+struct step_result {
+  matrix<float> observations;            // [agents, observation_size]
+  std::vector<float> rewards;            // [agents]: r_i, the reward each agent receives
+  float global_reward = 0;               // the team's reward this step (the metric's reward)
+  std::vector<std::uint8_t> agent_done;  // [agents]: 1 once an agent is dead or finished
+  bool episode_done = false;             // the episode ended (time limit or terminal state)
+
+  void resize(index agents, index observation_size) {
+    ensure_shape(observations, agents, observation_size);
+    rewards.assign(static_cast<std::size_t>(agents), 0.0f);
+    agent_done.assign(static_cast<std::size_t>(agents), 0);
+  }
+};
+
+template <class E>
+concept Environment = requires(E e, const E ce, rng& g, std::span<const int> actions) {
+  { ce.name() } -> std::convertible_to<std::string>;
+  { ce.num_agents() } -> std::convertible_to<index>;
+  { ce.observation_size() } -> std::convertible_to<index>;
+  { ce.num_actions() } -> std::convertible_to<index>;
+  { ce.state_size() } -> std::convertible_to<index>;
+  { ce.episode_limit() } -> std::convertible_to<index>;
+  { e.reset(g) } -> std::same_as<const step_result&>;
+  { e.step(actions) } -> std::same_as<const step_result&>;
+  { ce.state() } -> std::convertible_to<std::span<const float>>;  // global state, state_size floats
+};
+
+// Spatial environments also give agent positions [agents, 2] (for k-nearest graphs, k-means).
+template <class E>
+concept SpatialEnvironment = Environment<E> && requires(const E ce) {
+  { ce.positions() } -> std::convertible_to<const matrix<float>&>;
+};
+
+// The per-step metric a paper reports, when it is not the sum of global rewards (GS(zeta),
+// completed orders, kill count). Absent: the metric is the episode's summed global reward.
+template <class E>
+concept HasEpisodeMetric = Environment<E> && requires(const E ce) {
+  { ce.episode_metric() } -> std::convertible_to<double>;
+};
+
+// Checks a joint action: the right count and every entry in [0, num_actions).
+inline void check_actions(std::span<const int> actions, index agents, index num_actions,
+                          const std::string& env_name) {
+  if (static_cast<index>(actions.size()) != agents)
+    throw invalid_argument(env_name + ": expected " + std::to_string(agents) + " actions, got " +
+                           std::to_string(actions.size()));
+  for (std::size_t i = 0; i < actions.size(); ++i)
+    if (actions[i] < 0 || actions[i] >= num_actions)
+      throw invalid_argument(env_name + ": action " + std::to_string(actions[i]) + " of agent " +
+                             std::to_string(i) + " is out of range [0, " +
+                             std::to_string(num_actions) + ")");
+}
+
+}  // namespace netmarl::env
