@@ -68,3 +68,21 @@ inline void check_actions(std::span<const int> actions, index agents, index num_
 }
 
 }  // namespace netmarl::env
+
+namespace netmarl::env {
+
+// The sizes a learner is built for: what the slots need to know of an environment.
+struct spec {
+  index agents = 0;
+  index observation_size = 0;
+  index actions = 0;
+  index state_size = 0;
+  index episode_limit = 0;
+};
+
+template <Environment E>
+spec spec_of(const E& e) {
+  return {e.num_agents(), e.observation_size(), e.num_actions(), e.state_size(), e.episode_limit()};
+}
+
+}  // namespace netmarl::env

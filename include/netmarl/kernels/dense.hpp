@@ -1,7 +1,8 @@
 #pragma once
 // The dense op: includes every implementation this compiler can use, so every translation unit
-// sees the same overloads and users never choose includes.
+// sees the same overloads and users never choose includes. The xsimd kernels are host code: nvcc
+// translation units (which carry no SIMD intrinsics) see only the reference and CUDA versions.
 #include "netmarl/kernels/dense/operations_generic.hpp"
-#if __has_include("netmarl/kernels/dense/operations_simd.hpp") && !defined(__CUDACC__)
+#ifndef __CUDACC__
 #include "netmarl/kernels/dense/operations_simd.hpp"
 #endif

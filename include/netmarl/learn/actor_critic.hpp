@@ -1,0 +1,229 @@
+#pragma once
+// learn::actor_critic: the on-policy learner of the VAST authors' code (algorithms.md sections 1
+// and 3). Once per epoch of episodes: one full-batch Adam step of the critic on Monte-Carlo
+// returns, then one of the shared actor with advantage A_i = R_i - sum_a pi(a|o_i) Q_i(o_i, a).
+// The critic is the factorization slot over local utilities Q_i(o_i, .): with a per-agent
+// factorization each Q_i regresses its agent's return, otherwise the mixed value regresses the
+// team return. The actor reads the message-passing slot's embedding of the observations.
+#include <cmath>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "netmarl/core/assert.hpp"
+#include "netmarl/core/tensor.hpp"
+#include "netmarl/learn/concept.hpp"
+#include "netmarl/learn/epoch_buffer.hpp"
+#include "netmarl/nn/activation.hpp"
+#include "netmarl/nn/loss.hpp"
+#include "netmarl/nn/mlp.hpp"
+#include "netmarl/nn/softmax.hpp"
+#include "netmarl/optim/adam.hpp"
+#include "netmarl/optim/clip.hpp"
+
+namespace netmarl::learn {
+
+struct actor_critic {
+  struct settings {
+    index hidden = 64;               // width of the actor's and the local Q's hidden layers (VAST: 64)
+    index hidden_layers = 2;         // VAST: obs -> 64 -> 64 -> |A|
+    double actor_learning_rate = 1e-3;   // Adam (VAST code)
+    double critic_learning_rate = 1e-3;  // Adam (VAST code)
+    double clip_norm = 1.0;          // global gradient-norm clip per network (VAST code)
+    double gamma = 0.99;             // discount of the Monte-Carlo returns
+    double entropy_weight = 0.0;     // optional entropy bonus on the actor (VAST: none)
+    bool critic_baseline = true;     // A = R - sum_a pi Q_i; false: plain REINFORCE, A = R
+  };
+
+  template <class Slots>
+  class model {
+   public:
+    using T = typename Slots::scalar;
+    using B = typename Slots::backend;
+    using message_model = typename Slots::message::template model<T>;
+    using factor_model = typename Slots::factor::template model<T>;
+
+    model(const env::spec& spec, const slot_settings<Slots>& s, rng& g)
+        : spec_(spec),
+          settings_(validated(s.learner)),
+          message_(spec.agents, spec.observation_size, s.message, g),
+          factor_(spec.agents, spec.state_size, s.factor, g),
+          actor_(layer_sizes(message_.output_size(), settings_, spec.actions), nn::activation::elu,
+                 nn::activation::identity, g),
+          local_q_(layer_sizes(spec.observation_size, settings_, spec.actions),
+                   nn::activation::elu, nn::activation::identity, g),
+          actor_params_(collect_actor()),
+          critic_params_(collect_critic()),
+          actor_optimizer_(actor_params_, {.learning_rate = T(settings_.actor_learning_rate)}),
+          critic_optimizer_(critic_params_, {.learning_rate = T(settings_.critic_learning_rate)}),
+          buffer_(spec) {}
+
+    // Samples a_i ~ pi(.|o_i) with agent i's own stream (explore), or takes the argmax (greedy).
+    void act(const decision& d, std::span<int> actions, mode m) {
+      act_input_ = d.observations.template cast<T>();
+      const csr_view graph = d.graph.view();
+      message_.forward(B{}, act_input_, std::span<const csr_view>(&graph, 1), act_embedding_);
+      nn::forward(B{}, actor_, act_embedding_, act_actor_cache_, act_logits_);
+      nn::forward(B{}, nn::softmax{}, act_logits_, act_softmax_cache_, act_probs_);
+      for (index i = 0; i < spec_.agents; ++i) {
+        auto row = act_probs_.row(i);
+        index a = 0;
+        if (m == mode::greedy) {
+          row.maxCoeff(&a);
+        } else {
+          a = static_cast<index>(d.agent_rngs[static_cast<std::size_t>(i)].categorical(
+              std::span<const T>(row.data(), static_cast<std::size_t>(row.size()))));
+        }
+        actions[static_cast<std::size_t>(i)] = static_cast<int>(a);
+      }
+    }
+
+    void observe(const transition& t) {
+      if constexpr (message_model::uses_graph)
+        graphs_.push_back(t.graph);  // the graph each stored step was acted on
+      buffer_.push(t);
+    }
+
+    void end_episode() { buffer_.finish_episode(T(settings_.gamma)); }
+
+    update_stats end_epoch() {
+      update_stats stats;
+      if (buffer_.steps() == 0) return stats;
+      update_critic(stats);
+      update_actor(stats);
+      stats.updates = 2;
+      buffer_.clear();
+      graphs_.clear();
+      return stats;
+    }
+
+    const nn::parameter_list<T>& actor_parameters() const { return actor_params_; }
+    const nn::parameter_list<T>& critic_parameters() const { return critic_params_; }
+
+   private:
+    static settings validated(const settings& s) {
+      require(s.hidden >= 1, "actor_critic: hidden must be >= 1, got " + std::to_string(s.hidden));
+      require(s.hidden_layers >= 0,
+              "actor_critic: hidden_layers must be >= 0, got " + std::to_string(s.hidden_layers));
+      require(s.actor_learning_rate > 0 && s.critic_learning_rate > 0,
+              "actor_critic: learning rates must be positive");
+      require(s.gamma >= 0 && s.gamma <= 1,
+              "actor_critic: gamma must be in [0, 1], got " + std::to_string(s.gamma));
+      require(s.clip_norm > 0, "actor_critic: clip_norm must be positive");
+      return s;
+    }
+    static std::vector<index> layer_sizes(index in, const settings& s, index out) {
+      std::vector<index> sizes{in};
+      for (index l = 0; l < s.hidden_layers; ++l) sizes.push_back(s.hidden);
+      sizes.push_back(out);
+      return sizes;
+    }
+    nn::parameter_list<T> collect_actor() {
+      nn::parameter_list<T> p;
+      message_.append_parameters(p, "message.");
+      actor_.append_parameters(p, "actor.");
+      return p;
+    }
+    nn::parameter_list<T> collect_critic() {
+      nn::parameter_list<T> p;
+      local_q_.append_parameters(p, "local_q.");
+      factor_.append_parameters(p, "factor.");
+      return p;
+    }
+    std::span<const csr_view> graph_views() {
+      graph_views_.clear();
+      for (const auto& g : graphs_) graph_views_.push_back(g.view());
+      return graph_views_;
+    }
+
+    // Critic: Q_i(o_i, .) for every stored agent-step, mixed by the factorization and regressed on
+    // the Monte-Carlo returns (MSE), one clipped Adam step.
+    void update_critic(update_stats& stats) {
+      const index steps = buffer_.steps(), n = spec_.agents;
+      nn::forward(B{}, local_q_, buffer_.observations(), q_cache_, q_all_);
+      ensure_shape(q_chosen_, steps, n);
+      for (index t = 0; t < steps; ++t)
+        for (index i = 0; i < n; ++i) q_chosen_(t, i) = q_all_(t * n + i, buffer_.action(t, i));
+      factor_.forward(B{}, q_chosen_, buffer_.states(), mixed_);
+      if constexpr (factor_model::per_agent)
+        target_ = buffer_.agent_returns();
+      else
+        target_ = buffer_.global_returns();
+      stats.critic_loss = static_cast<double>(nn::mse(mixed_, target_, d_mixed_));
+      factor_.backward(B{}, d_mixed_, d_q_chosen_);
+      ensure_shape(d_q_all_, steps * n, spec_.actions);
+      d_q_all_.setZero();
+      for (index t = 0; t < steps; ++t)
+        for (index i = 0; i < n; ++i) d_q_all_(t * n + i, buffer_.action(t, i)) = d_q_chosen_(t, i);
+      critic_optimizer_.zero_grad();
+      nn::backward(B{}, local_q_, q_cache_, d_q_all_, nullptr);
+      stats.critic_grad_norm = static_cast<double>(
+          optim::clip_grad_norm(critic_params_, T(settings_.clip_norm)));
+      critic_optimizer_.step();
+    }
+
+    // Actor: policy gradient on -A log pi(a_i|o_i), averaged over agent-steps (VAST code), with the
+    // baseline sum_a pi(a|o_i) Q_i(o_i, a) from the freshly updated critic.
+    void update_actor(update_stats& stats) {
+      const index steps = buffer_.steps(), n = spec_.agents, rows = steps * n;
+      message_.forward(B{}, buffer_.observations(), graph_views(), embedding_);
+      nn::forward(B{}, actor_, embedding_, actor_cache_, logits_);
+      nn::forward(B{}, nn::softmax{}, logits_, softmax_cache_, probs_);
+      if (settings_.critic_baseline) nn::forward(B{}, local_q_, buffer_.observations(), q_cache_, q_all_);
+      const auto returns = buffer_.agent_returns();
+      ensure_shape(d_logits_, rows, spec_.actions);
+      double loss = 0;
+      const T inv_rows = T(1) / static_cast<T>(rows);
+      const T entropy_weight = static_cast<T>(settings_.entropy_weight);
+      for (index t = 0; t < steps; ++t) {
+        for (index i = 0; i < n; ++i) {
+          const index r = t * n + i;
+          const int a = buffer_.action(t, i);
+          const T baseline = settings_.critic_baseline ? probs_.row(r).dot(q_all_.row(r)) : T(0);
+          const T advantage = returns(t, i) - baseline;
+          const T p_a = probs_(r, a);
+          loss -= static_cast<double>(advantage * std::log(std::max(p_a, T(1e-30))));
+          // d(-A log p_a)/d logits = -A (onehot(a) - p)
+          d_logits_.row(r) = (advantage * inv_rows) * probs_.row(r);
+          d_logits_(r, a) -= advantage * inv_rows;
+          if (entropy_weight != T(0)) {
+            // d(-w H)/d logits_k = w p_k (log p_k + H)
+            T entropy = 0;
+            for (index k = 0; k < spec_.actions; ++k)
+              if (probs_(r, k) > 0) entropy -= probs_(r, k) * std::log(probs_(r, k));
+            for (index k = 0; k < spec_.actions; ++k) {
+              const T p = probs_(r, k);
+              if (p > 0) d_logits_(r, k) += entropy_weight * inv_rows * p * (std::log(p) + entropy);
+            }
+          }
+        }
+      }
+      stats.actor_loss = loss / static_cast<double>(rows);
+      actor_optimizer_.zero_grad();
+      nn::backward(B{}, actor_, actor_cache_, d_logits_, &d_embedding_);
+      message_.backward(B{}, d_embedding_, nullptr);
+      stats.actor_grad_norm =
+          static_cast<double>(optim::clip_grad_norm(actor_params_, T(settings_.clip_norm)));
+      actor_optimizer_.step();
+    }
+
+    env::spec spec_;
+    settings settings_;
+    message_model message_;
+    factor_model factor_;
+    nn::mlp<T> actor_, local_q_;
+    nn::parameter_list<T> actor_params_, critic_params_;
+    optim::adam<T> actor_optimizer_, critic_optimizer_;
+    epoch_buffer<T> buffer_;
+    std::vector<graph::csr> graphs_;
+    std::vector<csr_view> graph_views_;
+    // Buffers reused across steps and epochs.
+    matrix<T> act_input_, act_embedding_, act_logits_, act_probs_;
+    nn::mlp_cache<T> act_actor_cache_, actor_cache_, q_cache_;
+    nn::softmax_cache<T> act_softmax_cache_, softmax_cache_;
+    matrix<T> q_all_, q_chosen_, mixed_, target_, d_mixed_, d_q_chosen_, d_q_all_;
+    matrix<T> embedding_, logits_, probs_, d_logits_, d_embedding_;
+  };
+};
+
+}  // namespace netmarl::learn

@@ -1,0 +1,273 @@
+#pragma once
+// learn::dqn: value-based learning with replay, a target network, double Q and epsilon-greedy
+// exploration (PyMARL q_learner; DGN). Each agent's utility Q_i(o_i, .) comes from the
+// message-passing slot followed by a shared MLP. The 1-step TD error is on the factorization's
+// output: per agent with a per-agent factorization (independent learners), on Q_tot otherwise:
+//   y = r + gamma (1 - done) Mix_target(Q_target_i(o'_i, argmax_a Q_i(o'_i, a))).
+// Agents that are done are masked: their utilities enter the mixer as 0 and carry no loss.
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "netmarl/core/assert.hpp"
+#include "netmarl/core/tensor.hpp"
+#include "netmarl/learn/concept.hpp"
+#include "netmarl/learn/epsilon.hpp"
+#include "netmarl/learn/replay.hpp"
+#include "netmarl/nn/activation.hpp"
+#include "netmarl/nn/mlp.hpp"
+#include "netmarl/optim/adam.hpp"
+#include "netmarl/optim/clip.hpp"
+#include "netmarl/optim/target.hpp"
+
+namespace netmarl::learn {
+
+struct dqn {
+  struct settings {
+    index hidden = 64;                  // width of the utility network's hidden layers
+    index hidden_layers = 2;
+    double learning_rate = 5e-4;        // Adam (PyMARL: 5e-4)
+    double gamma = 0.99;
+    std::int64_t batch_size = 32;       // transitions per gradient step
+    std::int64_t buffer_capacity = 5000;
+    std::int64_t learning_starts = 0;   // transitions stored before the first update (>= batch_size)
+    std::int64_t train_interval = 1;    // environment steps between update rounds
+    std::int64_t updates_per_step = 1;  // gradient steps per update round
+    std::int64_t target_update_interval = 200;  // gradient steps between hard target updates
+    double target_tau = 0.0;            // > 0: Polyak update with this tau every step instead
+    bool double_q = true;
+    double clip_norm = 10.0;            // PyMARL grad_norm_clip
+    epsilon_schedule epsilon{};
+  };
+
+  template <class Slots>
+  class model {
+   public:
+    using T = typename Slots::scalar;
+    using B = typename Slots::backend;
+    using message_model = typename Slots::message::template model<T>;
+    using factor_model = typename Slots::factor::template model<T>;
+
+    model(const env::spec& spec, const slot_settings<Slots>& s, rng& g)
+        : spec_(spec),
+          settings_(validated(s.learner)),
+          message_(spec.agents, spec.observation_size, s.message, g),
+          factor_(spec.agents, spec.state_size, s.factor, g),
+          q_net_(layer_sizes(message_.output_size(), settings_, spec.actions), nn::activation::elu,
+                 nn::activation::identity, g),
+          target_message_(message_),
+          target_factor_(factor_),
+          target_q_net_(q_net_),
+          params_(collect(message_, q_net_, factor_)),
+          target_params_(collect(target_message_, target_q_net_, target_factor_)),
+          optimizer_(params_, {.learning_rate = T(settings_.learning_rate)}),
+          replay_(spec, settings_.buffer_capacity, message_model::uses_graph),
+          sample_rng_(g.split(0x5eed)),
+          indices_(static_cast<std::size_t>(settings_.batch_size)) {}
+
+    void act(const decision& d, std::span<int> actions, mode m) {
+      act_input_ = d.observations.template cast<T>();
+      const csr_view graph = d.graph.view();
+      message_.forward(B{}, act_input_, std::span<const csr_view>(&graph, 1), act_embedding_);
+      nn::forward(B{}, q_net_, act_embedding_, act_cache_, act_q_);
+      const double eps = settings_.epsilon.at(steps_);
+      for (index i = 0; i < spec_.agents; ++i) {
+        rng& g = d.agent_rngs[static_cast<std::size_t>(i)];
+        index a = 0;
+        if (m == mode::explore && g.uniform() < eps)
+          a = static_cast<index>(g.below(static_cast<std::uint64_t>(spec_.actions)));
+        else
+          act_q_.row(i).maxCoeff(&a);
+        actions[static_cast<std::size_t>(i)] = static_cast<int>(a);
+      }
+    }
+
+    void observe(const transition& t) {
+      replay_.push(t);
+      ++steps_;
+      const std::int64_t starts = std::max(settings_.learning_starts, settings_.batch_size);
+      if (replay_.size() < starts || steps_ % settings_.train_interval != 0) return;
+      for (std::int64_t u = 0; u < settings_.updates_per_step; ++u) update();
+    }
+
+    void end_episode() {}
+
+    update_stats end_epoch() {
+      update_stats s;
+      s.epsilon = settings_.epsilon.at(steps_);
+      s.updates = updates_since_report_;
+      if (updates_since_report_ > 0) {
+        s.critic_loss = loss_sum_ / static_cast<double>(updates_since_report_);
+        s.critic_grad_norm = grad_norm_sum_ / static_cast<double>(updates_since_report_);
+      }
+      updates_since_report_ = 0;
+      loss_sum_ = grad_norm_sum_ = 0;
+      return s;
+    }
+
+    const nn::parameter_list<T>& parameters() const { return params_; }
+    std::int64_t gradient_steps() const { return gradient_steps_; }
+
+   private:
+    static settings validated(const settings& s) {
+      const std::string who = "dqn";
+      require(s.hidden >= 1, who + ": hidden must be >= 1, got " + std::to_string(s.hidden));
+      require(s.learning_rate > 0, who + ": learning_rate must be positive");
+      require(s.gamma >= 0 && s.gamma <= 1, who + ": gamma must be in [0, 1], got " + std::to_string(s.gamma));
+      require(s.batch_size >= 1, who + ": batch_size must be >= 1, got " + std::to_string(s.batch_size));
+      require(s.buffer_capacity >= s.batch_size,
+              who + ": buffer_capacity (" + std::to_string(s.buffer_capacity) +
+                  ") must be >= batch_size (" + std::to_string(s.batch_size) + ")");
+      require(s.train_interval >= 1 && s.updates_per_step >= 1,
+              who + ": train_interval and updates_per_step must be >= 1");
+      require(s.target_update_interval >= 1, who + ": target_update_interval must be >= 1");
+      require(s.target_tau >= 0 && s.target_tau <= 1, who + ": target_tau must be in [0, 1]");
+      s.epsilon.validate(who);
+      return s;
+    }
+    static std::vector<index> layer_sizes(index in, const settings& s, index out) {
+      std::vector<index> sizes{in};
+      for (index l = 0; l < s.hidden_layers; ++l) sizes.push_back(s.hidden);
+      sizes.push_back(out);
+      return sizes;
+    }
+    static nn::parameter_list<T> collect(message_model& m, nn::mlp<T>& q, factor_model& f) {
+      nn::parameter_list<T> p;
+      m.append_parameters(p, "message.");
+      q.append_parameters(p, "q.");
+      f.append_parameters(p, "factor.");
+      return p;
+    }
+
+    // Gathers the sampled transitions' agent rows into contiguous batch matrices.
+    void gather_batch() {
+      const index n = spec_.agents, b = settings_.batch_size;
+      ensure_shape(x_, b * n, spec_.observation_size);
+      ensure_shape(x_next_, b * n, spec_.observation_size);
+      ensure_shape(state_, b, spec_.state_size);
+      ensure_shape(state_next_, b, spec_.state_size);
+      graphs_.clear();
+      next_graphs_.clear();
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        x_.middleRows(k * n, n) = replay_.observations().middleRows(slot * n, n);
+        x_next_.middleRows(k * n, n) = replay_.next_observations().middleRows(slot * n, n);
+        state_.row(k) = replay_.states().row(slot);
+        state_next_.row(k) = replay_.next_states().row(slot);
+        if constexpr (message_model::uses_graph) {
+          graphs_.push_back(replay_.graph(slot).view());
+          next_graphs_.push_back(replay_.next_graph(slot).view());
+        }
+      }
+    }
+
+    void update() {
+      const index n = spec_.agents, b = settings_.batch_size, a_count = spec_.actions;
+      replay_.sample(sample_rng_, indices_);
+      gather_batch();
+
+      // Targets first: the online network's forward on o' (double Q) must not overwrite the
+      // caches that the online forward on o needs for backward.
+      target_message_.forward(B{}, x_next_, next_graphs_, t_embedding_);
+      nn::forward(B{}, target_q_net_, t_embedding_, t_cache_, t_q_);
+      if (settings_.double_q) {
+        message_.forward(B{}, x_next_, next_graphs_, o_embedding_);
+        nn::forward(B{}, q_net_, o_embedding_, o_cache_, o_q_);
+      }
+      const matrix<T>& chooser = settings_.double_q ? o_q_ : t_q_;
+      ensure_shape(t_chosen_, b, n);
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        for (index i = 0; i < n; ++i) {
+          index best = 0;
+          chooser.row(k * n + i).maxCoeff(&best);
+          t_chosen_(k, i) = replay_.next_alive()(slot, i) * t_q_(k * n + i, best);
+        }
+      }
+      target_factor_.forward(B{}, t_chosen_, state_next_, t_mixed_);
+      const index outputs = t_mixed_.cols();
+      ensure_shape(y_, b, outputs);
+      ensure_shape(mask_, b, outputs);
+      const T gamma = static_cast<T>(settings_.gamma);
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        const T not_done = T(1) - replay_.done()(slot, 0);
+        for (index o = 0; o < outputs; ++o) {
+          const T r = factor_model::per_agent ? replay_.rewards()(slot, o) : replay_.global_rewards()(slot, 0);
+          y_(k, o) = r + gamma * not_done * t_mixed_(k, o);
+          mask_(k, o) = factor_model::per_agent ? replay_.alive()(slot, o) : T(1);
+        }
+      }
+
+      // Online forward on o, TD loss (masked MSE), backward through mixer, utilities, messages.
+      message_.forward(B{}, x_, graphs_, embedding_);
+      nn::forward(B{}, q_net_, embedding_, cache_, q_);
+      ensure_shape(chosen_, b, n);
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        for (index i = 0; i < n; ++i)
+          chosen_(k, i) = replay_.alive()(slot, i) * q_(k * n + i, replay_.action(slot, i));
+      }
+      factor_.forward(B{}, chosen_, state_, mixed_);
+      ensure_shape(d_mixed_, b, outputs);
+      const T count = std::max(mask_.sum(), T(1));
+      double loss = 0;
+      for (index k = 0; k < b; ++k)
+        for (index o = 0; o < outputs; ++o) {
+          const T err = (mixed_(k, o) - y_(k, o)) * mask_(k, o);
+          loss += static_cast<double>(err * err);
+          d_mixed_(k, o) = T(2) * err / count;
+        }
+      loss /= static_cast<double>(count);
+      optimizer_.zero_grad();
+      factor_.backward(B{}, d_mixed_, d_chosen_);
+      ensure_shape(d_q_, b * n, a_count);
+      d_q_.setZero();
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        for (index i = 0; i < n; ++i)
+          d_q_(k * n + i, replay_.action(slot, i)) = replay_.alive()(slot, i) * d_chosen_(k, i);
+      }
+      nn::backward(B{}, q_net_, cache_, d_q_, &d_embedding_);
+      message_.backward(B{}, d_embedding_, nullptr);
+      const T norm = optim::clip_grad_norm(params_, T(settings_.clip_norm));
+      optimizer_.step();
+
+      ++gradient_steps_;
+      if (settings_.target_tau > 0)
+        optim::polyak_update(target_params_, params_, T(settings_.target_tau));
+      else if (gradient_steps_ % settings_.target_update_interval == 0)
+        optim::hard_update(target_params_, params_);
+      ++updates_since_report_;
+      loss_sum_ += loss;
+      grad_norm_sum_ += static_cast<double>(norm);
+    }
+
+    env::spec spec_;
+    settings settings_;
+    message_model message_;
+    factor_model factor_;
+    nn::mlp<T> q_net_;
+    message_model target_message_;
+    factor_model target_factor_;
+    nn::mlp<T> target_q_net_;
+    nn::parameter_list<T> params_, target_params_;
+    optim::adam<T> optimizer_;
+    replay_buffer<T> replay_;
+    rng sample_rng_;
+    std::vector<std::int64_t> indices_;
+    std::vector<csr_view> graphs_, next_graphs_;
+    std::int64_t steps_ = 0, gradient_steps_ = 0, updates_since_report_ = 0;
+    double loss_sum_ = 0, grad_norm_sum_ = 0;
+    // Buffers reused across updates.
+    matrix<T> act_input_, act_embedding_, act_q_;
+    nn::mlp_cache<T> act_cache_, t_cache_, o_cache_, cache_;
+    matrix<T> x_, x_next_, state_, state_next_;
+    matrix<T> t_embedding_, t_q_, o_embedding_, o_q_, t_chosen_, t_mixed_, y_, mask_;
+    matrix<T> embedding_, q_, chosen_, mixed_, d_mixed_, d_chosen_, d_q_, d_embedding_;
+  };
+};
+
+}  // namespace netmarl::learn

@@ -1,0 +1,103 @@
+#pragma once
+// A ring buffer of joint transitions for off-policy learners. Storage is allocated once at
+// construction; pushing and sampling allocate nothing. Sampling draws from one generator, so
+// every agent trains on the same replay indices (LToS appendix C).
+#include <cstdint>
+#include <vector>
+
+#include "netmarl/core/assert.hpp"
+#include "netmarl/core/rng.hpp"
+#include "netmarl/core/tensor.hpp"
+#include "netmarl/env/concept.hpp"
+#include "netmarl/graph/csr.hpp"
+#include "netmarl/learn/concept.hpp"
+
+namespace netmarl::learn {
+
+template <class T>
+class replay_buffer {
+ public:
+  replay_buffer(const env::spec& spec, std::int64_t capacity, bool store_graphs)
+      : spec_(spec), capacity_(capacity), store_graphs_(store_graphs) {
+    require(capacity >= 1, "replay_buffer: capacity must be >= 1, got " + std::to_string(capacity));
+    const index n = spec.agents, c = capacity;
+    observations_.resize(c * n, spec.observation_size);
+    next_observations_.resize(c * n, spec.observation_size);
+    states_.resize(c, spec.state_size);
+    next_states_.resize(c, spec.state_size);
+    rewards_.resize(c, n);
+    global_rewards_.resize(c, 1);
+    alive_.resize(c, n);
+    next_alive_.resize(c, n);
+    done_.resize(c, 1);
+    actions_.resize(static_cast<std::size_t>(c * n));
+    if (store_graphs) {
+      graphs_.resize(static_cast<std::size_t>(c));
+      next_graphs_.resize(static_cast<std::size_t>(c));
+    }
+  }
+
+  void push(const transition& t) {
+    const index n = spec_.agents, slot = next_;
+    observations_.middleRows(slot * n, n) = t.observations.template cast<T>();
+    next_observations_.middleRows(slot * n, n) = t.next_observations.template cast<T>();
+    for (index s = 0; s < spec_.state_size; ++s) {
+      states_(slot, s) = static_cast<T>(t.state[static_cast<std::size_t>(s)]);
+      next_states_(slot, s) = static_cast<T>(t.next_state[static_cast<std::size_t>(s)]);
+    }
+    for (index i = 0; i < n; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      actions_[static_cast<std::size_t>(slot * n + i)] = t.actions[k];
+      rewards_(slot, i) = static_cast<T>(t.rewards[k]);
+      // An agent that is done after this step still acted in it; it is masked from the next state.
+      alive_(slot, i) = T(1);
+      next_alive_(slot, i) = t.agent_done[k] ? T(0) : T(1);
+    }
+    global_rewards_(slot, 0) = static_cast<T>(t.global_reward);
+    done_(slot, 0) = t.episode_done ? T(1) : T(0);
+    if (store_graphs_) {
+      graphs_[static_cast<std::size_t>(slot)] = t.graph;  // reuses the slot's capacity
+      next_graphs_[static_cast<std::size_t>(slot)] = t.next_graph;
+    }
+    next_ = (next_ + 1) % capacity_;
+    size_ = std::min(size_ + 1, capacity_);
+  }
+
+  std::int64_t size() const { return size_; }
+  std::int64_t capacity() const { return capacity_; }
+
+  // Fills `indices` with uniform draws (with replacement) from the stored transitions.
+  void sample(rng& g, std::vector<std::int64_t>& indices) const {
+    NETMARL_ASSERT(size_ > 0, "sampling an empty replay buffer");
+    for (auto& i : indices) i = static_cast<std::int64_t>(g.below(static_cast<std::uint64_t>(size_)));
+  }
+
+  const env::spec& spec() const { return spec_; }
+  const matrix<T>& observations() const { return observations_; }            // [capacity*N, F]
+  const matrix<T>& next_observations() const { return next_observations_; }  // [capacity*N, F]
+  const matrix<T>& states() const { return states_; }
+  const matrix<T>& next_states() const { return next_states_; }
+  const matrix<T>& rewards() const { return rewards_; }
+  const matrix<T>& global_rewards() const { return global_rewards_; }
+  const matrix<T>& alive() const { return alive_; }
+  const matrix<T>& next_alive() const { return next_alive_; }
+  const matrix<T>& done() const { return done_; }
+  int action(std::int64_t slot, index agent) const {
+    return actions_[static_cast<std::size_t>(slot * spec_.agents + agent)];
+  }
+  const graph::csr& graph(std::int64_t slot) const { return graphs_[static_cast<std::size_t>(slot)]; }
+  const graph::csr& next_graph(std::int64_t slot) const {
+    return next_graphs_[static_cast<std::size_t>(slot)];
+  }
+
+ private:
+  env::spec spec_;
+  std::int64_t capacity_, next_ = 0, size_ = 0;
+  bool store_graphs_;
+  matrix<T> observations_, next_observations_, states_, next_states_, rewards_, global_rewards_,
+      alive_, next_alive_, done_;
+  std::vector<int> actions_;
+  std::vector<graph::csr> graphs_, next_graphs_;
+};
+
+}  // namespace netmarl::learn

@@ -1,0 +1,296 @@
+#pragma once
+// netmarl::system<Config>: composes the six slots of a named config and runs the training loop.
+//
+// Each slot is checked once here against its concept. A wrong slot fails with one sentence that
+// names it; the system then continues with that slot's stand-in model, so the sentence is the only
+// error the user reads instead of pages of template backtrace.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "netmarl/backend/concept.hpp"
+#include "netmarl/config.hpp"
+#include "netmarl/core/assert.hpp"
+#include "netmarl/core/rng.hpp"
+#include "netmarl/env/concept.hpp"
+#include "netmarl/factor/concept.hpp"
+#include "netmarl/graph/concept.hpp"
+#include "netmarl/learn/concept.hpp"
+#include "netmarl/message/concept.hpp"
+#include "netmarl/sharing/concept.hpp"
+
+namespace netmarl {
+
+// Training budgets.
+struct epochs {
+  std::int64_t count;
+};
+struct steps {
+  std::int64_t count;
+};
+
+namespace detail {
+template <bool ok, class Slot, class Fallback>
+using checked_slot = std::conditional_t<ok, Slot, Fallback>;
+}  // namespace detail
+
+// The slots of Config after the concept checks: what learner models are instantiated with.
+template <class Config>
+struct resolved_slots {
+  static_assert(std::is_floating_point_v<typename Config::scalar>,
+                "netmarl::system: Config::scalar must be a floating-point type (float or double)");
+  static_assert(Topology<typename Config::topology>,
+                "netmarl::system: Config::topology is not a Topology (it needs `static constexpr "
+                "bool dynamic`, reset(env), update(env) and graph())");
+  static_assert(RewardSharing<typename Config::sharing>,
+                "netmarl::system: Config::sharing is not a RewardSharing (it needs `settings` and "
+                "`model<T>` with shape(graph, rewards, shaped))");
+  static_assert(Factorization<typename Config::factor>,
+                "netmarl::system: Config::factor is not a Factorization (it needs `settings` and "
+                "`model<T>` with outputs(), per_agent, forward(b, q, state, out), backward(b, d_out, "
+                "d_q))");
+  static_assert(MessagePassing<typename Config::message>,
+                "netmarl::system: Config::message is not a MessagePassing (it needs `settings` and "
+                "`model<T>` with output_size(), uses_graph, forward(b, x, graphs, out), backward(b, "
+                "d_out, d_x))");
+  static_assert(Learner<typename Config::learner>,
+                "netmarl::system: Config::learner is not a Learner (it needs `settings` and "
+                "`model<Slots>` with act, observe, end_episode, end_epoch)");
+  static_assert(Backend<typename Config::backend>,
+                "netmarl::system: Config::backend is not a Backend (use backend::reference, "
+                "backend::simd<Arch> or backend::cuda)");
+
+  using scalar = std::conditional_t<std::is_floating_point_v<typename Config::scalar>,
+                                    typename Config::scalar, float>;
+  using topology = detail::checked_slot<Topology<typename Config::topology>,
+                                        typename Config::topology, graph::environment_graph>;
+  using sharing = detail::checked_slot<RewardSharing<typename Config::sharing>,
+                                       typename Config::sharing, sharing::stand_in>;
+  using factor = detail::checked_slot<Factorization<typename Config::factor>,
+                                      typename Config::factor, factor::stand_in>;
+  using message = detail::checked_slot<MessagePassing<typename Config::message>,
+                                       typename Config::message, message::stand_in>;
+  using learner = detail::checked_slot<Learner<typename Config::learner>,
+                                       typename Config::learner, learn::stand_in>;
+  using backend = detail::checked_slot<Backend<typename Config::backend>,
+                                       typename Config::backend, backend::reference>;
+};
+
+// Everything a system is built with besides the slot types.
+template <class Config>
+struct settings : learn::slot_settings<resolved_slots<Config>> {
+  std::int64_t episodes_per_epoch = 10;   // training episodes between two end_epoch calls (VAST: 10)
+  std::int64_t evaluation_episodes = 10;  // episodes per epoch that measure the metric (VAST: 10)
+  learn::mode evaluation_mode = learn::mode::explore;  // VAST evaluates with the policy sampled
+};
+
+// One line of a learning curve.
+struct epoch_report {
+  std::int64_t epoch = 0;          // 1-based
+  std::int64_t env_steps = 0;      // training steps so far
+  std::int64_t episodes = 0;       // training episodes so far
+  double metric = 0;               // mean metric of the evaluation episodes (or training ones if none)
+  double metric_std = 0;
+  double train_metric = 0;         // mean metric of this epoch's training episodes
+  learn::update_stats stats;
+  double wall_seconds = 0;         // since train() started
+};
+
+struct train_result {
+  std::vector<epoch_report> curve;
+  double wall_seconds = 0;
+};
+
+struct no_callback {
+  void operator()(const epoch_report&) const {}
+};
+
+template <class Config>
+class system {
+ public:
+  using slots = resolved_slots<Config>;
+  using scalar = typename slots::scalar;
+  using topology_type = typename slots::topology;
+  using sharing_model = typename slots::sharing::template model<scalar>;
+  using learner_model = typename slots::learner::template model<slots>;
+  using settings_type = settings<Config>;
+
+  // `topology` is needed only for topologies built at run time (graph::fixed from a file, say).
+  system(const env::spec& spec, const settings_type& s, std::uint64_t seed,
+         topology_type topology = topology_type{})
+      : spec_(checked(spec)),
+        settings_(checked(s)),
+        root_(seed),
+        init_rng_(root_.split(0)),
+        env_rng_(root_.split(1)),
+        topology_(std::move(topology)),
+        sharing_(spec.agents, s.sharing, init_rng_),
+        learner_(spec, s, init_rng_) {
+    const rng agents_root = root_.split(2);
+    for (index i = 0; i < spec.agents; ++i) agent_rngs_.push_back(agents_root.split(static_cast<std::uint64_t>(i)));
+    actions_.assign(static_cast<std::size_t>(spec.agents), 0);
+    shaped_.assign(static_cast<std::size_t>(spec.agents), 0.0f);
+  }
+
+  // Trains until the budget is spent, calling on_epoch(const epoch_report&) after each epoch.
+  template <env::Environment E, class OnEpoch = no_callback>
+  train_result train(E& env, epochs budget, OnEpoch&& on_epoch = {}) {
+    require(budget.count >= 1, "system::train: epochs must be >= 1, got " + std::to_string(budget.count));
+    return run(env, budget.count, -1, on_epoch);
+  }
+  template <env::Environment E, class OnEpoch = no_callback>
+  train_result train(E& env, steps budget, OnEpoch&& on_epoch = {}) {
+    require(budget.count >= 1, "system::train: steps must be >= 1, got " + std::to_string(budget.count));
+    return run(env, -1, budget.count, on_epoch);
+  }
+
+  // Runs `episodes` episodes without learning; returns the mean metric.
+  template <env::Environment E>
+  double evaluate(E& env, std::int64_t episodes, learn::mode m = learn::mode::explore) {
+    double sum = 0;
+    for (std::int64_t e = 0; e < episodes; ++e) sum += run_episode(env, m, false).metric;
+    return episodes > 0 ? sum / static_cast<double>(episodes) : 0.0;
+  }
+
+  learner_model& learner() { return learner_; }
+  const env::spec& spec() const { return spec_; }
+  std::int64_t env_steps() const { return env_steps_; }
+
+ private:
+  struct episode_outcome {
+    double metric = 0;
+    std::int64_t steps = 0;
+  };
+
+  static const env::spec& checked(const env::spec& s) {
+    require(s.agents >= 1, "system: the environment has " + std::to_string(s.agents) + " agents");
+    require(s.actions >= 1, "system: the environment has " + std::to_string(s.actions) + " actions");
+    return s;
+  }
+  static const settings_type& checked(const settings_type& s) {
+    require(s.episodes_per_epoch >= 1,
+            "system: episodes_per_epoch must be >= 1, got " + std::to_string(s.episodes_per_epoch));
+    require(s.evaluation_episodes >= 0,
+            "system: evaluation_episodes must be >= 0, got " + std::to_string(s.evaluation_episodes));
+    return s;
+  }
+
+  template <env::Environment E>
+  void check_env(const E& env) const {
+    const env::spec s = env::spec_of(env);
+    if (s.agents != spec_.agents || s.observation_size != spec_.observation_size ||
+        s.actions != spec_.actions || s.state_size != spec_.state_size)
+      throw invalid_argument("system: environment '" + std::string(env.name()) +
+                             "' does not match the spec the system was built for (agents " +
+                             std::to_string(s.agents) + " vs " + std::to_string(spec_.agents) +
+                             ", observation size " + std::to_string(s.observation_size) + " vs " +
+                             std::to_string(spec_.observation_size) + ")");
+  }
+
+  template <env::Environment E, class OnEpoch>
+  train_result run(E& env, std::int64_t max_epochs, std::int64_t max_steps, OnEpoch& on_epoch) {
+    check_env(env);
+    const auto start = std::chrono::steady_clock::now();
+    train_result result;
+    for (std::int64_t epoch = 1;; ++epoch) {
+      if (max_epochs >= 0 && epoch > max_epochs) break;
+      if (max_steps >= 0 && env_steps_ >= max_steps) break;
+      epoch_report report;
+      double train_sum = 0;
+      for (std::int64_t e = 0; e < settings_.episodes_per_epoch; ++e) {
+        const episode_outcome o = run_episode(env, learn::mode::explore, true);
+        train_sum += o.metric;
+        env_steps_ += o.steps;
+        ++episodes_;
+      }
+      report.stats = learner_.end_epoch();
+      report.train_metric = train_sum / static_cast<double>(settings_.episodes_per_epoch);
+      if (settings_.evaluation_episodes > 0) {
+        double sum = 0, sum_sq = 0;
+        for (std::int64_t e = 0; e < settings_.evaluation_episodes; ++e) {
+          const double m = run_episode(env, settings_.evaluation_mode, false).metric;
+          sum += m;
+          sum_sq += m * m;
+        }
+        const double n = static_cast<double>(settings_.evaluation_episodes);
+        report.metric = sum / n;
+        report.metric_std = std::sqrt(std::max(0.0, sum_sq / n - report.metric * report.metric));
+      } else {
+        report.metric = report.train_metric;
+      }
+      report.epoch = epoch;
+      report.env_steps = env_steps_;
+      report.episodes = episodes_;
+      report.wall_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      result.curve.push_back(report);
+      on_epoch(static_cast<const epoch_report&>(result.curve.back()));
+    }
+    result.wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  }
+
+  template <env::Environment E>
+  episode_outcome run_episode(E& env, learn::mode m, bool learn_from_it) {
+    const env::step_result& first = env.reset(env_rng_);
+    observations_ = first.observations;
+    copy_state(env, state_);
+    topology_.reset(env);
+    episode_outcome outcome;
+    double global_return = 0;
+    for (;;) {
+      learner_.act(learn::decision{observations_, state_, topology_.graph(), agent_rngs_}, actions_, m);
+      if constexpr (topology_type::dynamic) graph_before_ = topology_.graph();
+      const env::step_result& r = env.step(std::span<const int>(actions_));
+      for (float reward : r.rewards)
+        if (!std::isfinite(reward))
+          throw invalid_argument("system: environment '" + std::string(env.name()) +
+                                 "' returned a non-finite reward (" + std::to_string(reward) + ")");
+      topology_.update(env);
+      ++outcome.steps;
+      global_return += r.global_reward;
+      if (learn_from_it) {
+        sharing_.shape(topology_.graph(), r.rewards, shaped_);
+        copy_state(env, next_state_);
+        const graph::csr& acted_on = topology_type::dynamic ? graph_before_ : topology_.graph();
+        learner_.observe(learn::transition{observations_, state_, acted_on, actions_, shaped_,
+                                           r.global_reward, r.observations, next_state_,
+                                           topology_.graph(), r.agent_done, r.episode_done});
+      }
+      if (r.episode_done) break;
+      observations_ = r.observations;
+      copy_state(env, state_);
+    }
+    if (learn_from_it) learner_.end_episode();
+    if constexpr (env::HasEpisodeMetric<E>)
+      outcome.metric = static_cast<double>(env.episode_metric());
+    else
+      outcome.metric = global_return;
+    return outcome;
+  }
+
+  template <env::Environment E>
+  static void copy_state(const E& env, std::vector<float>& out) {
+    const std::span<const float> s = env.state();
+    out.assign(s.begin(), s.end());
+  }
+
+  env::spec spec_;
+  settings_type settings_;
+  rng root_, init_rng_, env_rng_;
+  std::vector<rng> agent_rngs_;
+  topology_type topology_;
+  sharing_model sharing_;
+  learner_model learner_;
+  graph::csr graph_before_;
+  matrix<float> observations_;
+  std::vector<float> state_, next_state_, shaped_;
+  std::vector<int> actions_;
+  std::int64_t env_steps_ = 0, episodes_ = 0;
+};
+
+}  // namespace netmarl
