@@ -1,9 +1,8 @@
-#include <catch2/catch.hpp>
-
-#include <vector>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <new>
+#include <vector>
 
 #include "netmarl/core/error.hpp"
 #include "netmarl/core/rng.hpp"
@@ -20,6 +19,11 @@ void* operator new(std::size_t size) {
   ++allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
+}
+// Catch allocates with the nothrow form: route it through the same counter and malloc.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  ++allocations;
+  return std::malloc(size == 0 ? 1 : size);
 }
 // GCC 12 flags free() on memory from operator new once both are inlined; here they pair by design.
 #pragma GCC diagnostic push
@@ -88,7 +92,8 @@ TEST_CASE("coordination_grid: a checkerboard on 3x3 gives -12", "[env][coordinat
   CHECK(r.rewards[4] == -2.0f);
 }
 
-TEST_CASE("coordination_grid: per-agent rewards sum to the global reward", "[env][coordination_grid]") {
+TEST_CASE("coordination_grid: per-agent rewards sum to the global reward",
+          "[env][coordination_grid]") {
   netmarl::rng rng(21);
   for (const int side : {1, 2, 3, 5}) {
     env::coordination_grid e({.side = side});
@@ -136,7 +141,8 @@ TEST_CASE("coordination_grid: bad actions, calls and settings", "[env][coordinat
   REQUIRE_THROWS_WITH(e.step(std::vector<int>(9, 0)), Contains("step called before reset"));
   e.reset(rng);
   REQUIRE_THROWS_AS(e.step(std::vector<int>(8, 0)), invalid_argument);
-  REQUIRE_THROWS_WITH(e.step(std::vector<int>(8, 0)), Contains("coordination_grid: expected 9 actions, got 8"));
+  REQUIRE_THROWS_WITH(e.step(std::vector<int>(8, 0)),
+                      Contains("coordination_grid: expected 9 actions, got 8"));
   std::vector<int> bad(9, 0);
   bad[4] = 2;
   REQUIRE_THROWS_WITH(e.step(bad), Contains("action 2 of agent 4 is out of range [0, 2)"));
@@ -145,7 +151,8 @@ TEST_CASE("coordination_grid: bad actions, calls and settings", "[env][coordinat
 
   using s = env::coordination_grid_settings;
   REQUIRE_THROWS_AS(env::coordination_grid(s{.side = 0}), invalid_argument);
-  REQUIRE_THROWS_WITH(env::coordination_grid(s{.side = 0}), Contains("side must be at least 1, got 0"));
+  REQUIRE_THROWS_WITH(env::coordination_grid(s{.side = 0}),
+                      Contains("side must be at least 1, got 0"));
   REQUIRE_THROWS_WITH(env::coordination_grid(s{.episode_length = 0}),
                       Contains("episode_length must be at least 1, got 0"));
   graph::csr directed;
@@ -157,10 +164,12 @@ TEST_CASE("coordination_grid: bad actions, calls and settings", "[env][coordinat
   broken.indices[0] = 2;
   REQUIRE_THROWS_WITH(env::coordination_grid(s{.graph = broken}),
                       Contains("settings.graph: node 0's first neighbour is 2"));
-  REQUIRE_THROWS_AS(env::coordination_grid(s{.graph = graph::line(3), .positions = netmarl::matrix<float>(2, 2)}),
-                    netmarl::shape_error);
-  REQUIRE_THROWS_WITH(env::coordination_grid(s{.graph = graph::line(3), .positions = netmarl::matrix<float>(2, 2)}),
-                      Contains("settings.positions must be [3, 2], got [2, 2]"));
+  REQUIRE_THROWS_AS(
+      env::coordination_grid(s{.graph = graph::line(3), .positions = netmarl::matrix<float>(2, 2)}),
+      netmarl::shape_error);
+  REQUIRE_THROWS_WITH(
+      env::coordination_grid(s{.graph = graph::line(3), .positions = netmarl::matrix<float>(2, 2)}),
+      Contains("settings.positions must be [3, 2], got [2, 2]"));
 }
 
 TEST_CASE("coordination_grid: reset and step allocate nothing", "[env][coordination_grid]") {

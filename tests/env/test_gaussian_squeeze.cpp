@@ -1,11 +1,10 @@
-#include <catch2/catch.hpp>
-
-#include <cmath>
-#include <numeric>
-#include <vector>
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <new>
+#include <numeric>
+#include <vector>
 
 #include "netmarl/core/error.hpp"
 #include "netmarl/core/rng.hpp"
@@ -20,6 +19,11 @@ void* operator new(std::size_t size) {
   ++allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
+}
+// Catch allocates with the nothrow form: route it through the same counter and malloc.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  ++allocations;
+  return std::malloc(size == 0 ? 1 : size);
 }
 // GCC 12 flags free() on memory from operator new once both are inlined; here they pair by design.
 #pragma GCC diagnostic push
@@ -36,7 +40,8 @@ static_assert(env::Environment<env::gaussian_squeeze>);
 static_assert(env::HasEpisodeMetric<env::gaussian_squeeze>);
 static_assert(!env::SpatialEnvironment<env::gaussian_squeeze>);
 
-TEST_CASE("gaussian_squeeze: the analytic optimum for the paper's settings", "[env][gaussian_squeeze]") {
+TEST_CASE("gaussian_squeeze: the analytic optimum for the paper's settings",
+          "[env][gaussian_squeeze]") {
   // d/dz z exp(-((z - 400) / 200)^2) = 0  <=>  z^2 - 400 z - 20000 = 0  <=>  z = 200 + sqrt(60000).
   const auto best = env::gaussian_squeeze_optimum(200, 10, 400, 200);
   CHECK(best.zeta == 445);
@@ -49,7 +54,8 @@ TEST_CASE("gaussian_squeeze: the analytic optimum for the paper's settings", "[e
   CHECK(capped.zeta == 90);
   CHECK(capped.value == Approx(env::gaussian_squeeze_value(90, 400, 200)));
   REQUIRE_THROWS_AS(env::gaussian_squeeze_optimum(0, 10, 400, 200), invalid_argument);
-  REQUIRE_THROWS_WITH(env::gaussian_squeeze_optimum(10, 10, 400, 0), Contains("sigma 0") && !Contains("0.0"));
+  REQUIRE_THROWS_WITH(env::gaussian_squeeze_optimum(10, 10, 400, 0),
+                      Contains("sigma 0") && !Contains("0.0"));
 }
 
 TEST_CASE("gaussian_squeeze: sizes and one-hot observations", "[env][gaussian_squeeze]") {
@@ -101,7 +107,8 @@ TEST_CASE("gaussian_squeeze: every agent and the team get GS(zeta)", "[env][gaus
   CHECK(e.episode_metric() == Approx(423.03).margin(1e-2));
 }
 
-TEST_CASE("gaussian_squeeze: longer episodes, configurable mu and sigma", "[env][gaussian_squeeze]") {
+TEST_CASE("gaussian_squeeze: longer episodes, configurable mu and sigma",
+          "[env][gaussian_squeeze]") {
   env::gaussian_squeeze e({.agents = 3, .actions = 4, .mu = 5, .sigma = 2, .episode_length = 2});
   netmarl::rng rng(0);
   e.reset(rng);
@@ -131,9 +138,12 @@ TEST_CASE("gaussian_squeeze: bad actions and calls", "[env][gaussian_squeeze]") 
 TEST_CASE("gaussian_squeeze: bad settings name the value", "[env][gaussian_squeeze]") {
   using s = env::gaussian_squeeze_settings;
   REQUIRE_THROWS_AS(env::gaussian_squeeze(s{.agents = 0}), invalid_argument);
-  REQUIRE_THROWS_WITH(env::gaussian_squeeze(s{.agents = 0}), Contains("agents must be at least 1, got 0"));
-  REQUIRE_THROWS_WITH(env::gaussian_squeeze(s{.actions = 1}), Contains("actions must be at least 2, got 1"));
-  REQUIRE_THROWS_WITH(env::gaussian_squeeze(s{.sigma = 0}), Contains("sigma must be positive and finite, got 0"));
+  REQUIRE_THROWS_WITH(env::gaussian_squeeze(s{.agents = 0}),
+                      Contains("agents must be at least 1, got 0"));
+  REQUIRE_THROWS_WITH(env::gaussian_squeeze(s{.actions = 1}),
+                      Contains("actions must be at least 2, got 1"));
+  REQUIRE_THROWS_WITH(env::gaussian_squeeze(s{.sigma = 0}),
+                      Contains("sigma must be positive and finite, got 0"));
   REQUIRE_THROWS_WITH(env::gaussian_squeeze(s{.sigma = -3}), Contains("got -3"));
   REQUIRE_THROWS_WITH(env::gaussian_squeeze(s{.mu = NAN}), Contains("mu must be finite, got nan"));
   REQUIRE_THROWS_WITH(env::gaussian_squeeze(s{.episode_length = 0}),

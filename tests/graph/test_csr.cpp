@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -8,11 +7,13 @@
 #include "netmarl/graph/csr.hpp"
 
 namespace graph = netmarl::graph;
-using netmarl::invalid_argument;
 using Catch::Contains;
+using netmarl::invalid_argument;
 
 namespace {
-std::vector<std::int32_t> as_vector(std::span<const std::int32_t> s) { return {s.begin(), s.end()}; }
+std::vector<std::int32_t> as_vector(std::span<const std::int32_t> s) {
+  return {s.begin(), s.end()};
+}
 }  // namespace
 
 TEST_CASE("csr: from_edges puts the self-loop first, then neighbours ascending", "[graph][csr]") {
@@ -83,7 +84,8 @@ TEST_CASE("csr: check_csr names the broken node", "[graph][csr]") {
 
   g = good;  // row 1 = {1, 0, 2}: swap to {1, 2, 0}
   std::swap(g.indices[3], g.indices[4]);
-  REQUIRE_THROWS_WITH(graph::check_csr(g), Contains("node 1's neighbours are not strictly ascending"));
+  REQUIRE_THROWS_WITH(graph::check_csr(g),
+                      Contains("node 1's neighbours are not strictly ascending"));
 
   g = good;
   g.indices[4] = 7;

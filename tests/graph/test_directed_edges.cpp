@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <set>
 #include <utility>
@@ -55,7 +54,8 @@ void require_consistent(const graph::directed_edges& d, const graph::csr& g) {
 }
 }  // namespace
 
-TEST_CASE("directed_edges: n self-loops plus both directions of every edge", "[graph][directed_edges]") {
+TEST_CASE("directed_edges: n self-loops plus both directions of every edge",
+          "[graph][directed_edges]") {
   const graph::csr g = graph::grid2d(3, 3);  // 9 nodes, 12 edges
   const graph::directed_edges d = graph::make_directed_edges(g);
   CHECK(d.num_edges() == 9 + 2 * 12);
@@ -72,15 +72,17 @@ TEST_CASE("directed_edges: n self-loops plus both directions of every edge", "[g
 }
 
 TEST_CASE("directed_edges: other generators", "[graph][directed_edges]") {
-  for (const graph::csr& g : {graph::star(6), graph::ring(5), graph::complete(4), graph::isolated(3),
-                             graph::grid2d(4, 4, {.connectivity = 8, .torus = true})}) {
+  for (const graph::csr& g :
+       {graph::star(6), graph::ring(5), graph::complete(4), graph::isolated(3),
+        graph::grid2d(4, 4, {.connectivity = 8, .torus = true})}) {
     const auto d = graph::make_directed_edges(g);
     CHECK(d.num_edges() == graph::num_nodes(g) + 2 * graph::num_undirected_edges(g));
     require_consistent(d, g);
   }
 }
 
-TEST_CASE("directed_edges: a directed k-nearest graph, rebuilt in place", "[graph][directed_edges]") {
+TEST_CASE("directed_edges: a directed k-nearest graph, rebuilt in place",
+          "[graph][directed_edges]") {
   netmarl::rng rng(3);
   graph::directed_edges d;
   int one_way = 0;  // arcs without a reverse: the -1 path must be exercised

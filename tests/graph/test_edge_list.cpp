@@ -1,7 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -22,7 +21,8 @@ namespace {
 struct temp_file {
   fs::path path;
   temp_file(const std::string& name, const std::string& text) {
-    const fs::path dir = fs::temp_directory_path() / ("netmarl_test_edge_list_" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("netmarl_test_edge_list_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     path = dir / name;
     std::ofstream(path) << text;
@@ -35,7 +35,8 @@ struct temp_file {
 };
 }  // namespace
 
-TEST_CASE("edge_list: from_edges (vector form) builds the same csr as a generator", "[graph][edge_list]") {
+TEST_CASE("edge_list: from_edges (vector form) builds the same csr as a generator",
+          "[graph][edge_list]") {
   const std::vector<std::pair<int, int>> edges{{0, 1}, {1, 2}, {2, 3}, {3, 0}};
   CHECK(graph::from_edges(4, edges) == graph::ring(4));
 }
@@ -76,17 +77,24 @@ TEST_CASE("edge_list: every malformed line is a parse_error naming line number a
   };
   const std::vector<bad_case> cases{
       {"0 1\n# fine\n1 x\n", "<string>:3: node ids must be integers in line \"1 x\""},
-      {"0 1\n1 2 3\n", "<string>:2: expected two node ids (or \"nodes N\"), found more than two items in line \"1 2 3\""},
-      {"0 1\n7\n", "<string>:2: expected two node ids (or \"nodes N\"), found one item in line \"7\""},
+      {"0 1\n1 2 3\n",
+       "<string>:2: expected two node ids (or \"nodes N\"), found more than two items in line \"1 "
+       "2 3\""},
+      {"0 1\n7\n",
+       "<string>:2: expected two node ids (or \"nodes N\"), found one item in line \"7\""},
       {"0 1.5\n", "<string>:1: node ids must be integers in line \"0 1.5\""},
       {"0 -2\n", "<string>:1: node ids must not be negative in line \"0 -2\""},
       {"nodes 3\n0 1\n\n1 3\n", "<string>:4: node id 3 is outside [0, 3) in line \"1 3\""},
-      {"0 1\n2 2\n", "<string>:2: self edge; self-loops are implicit, leave them out in line \"2 2\""},
+      {"0 1\n2 2\n",
+       "<string>:2: self edge; self-loops are implicit, leave them out in line \"2 2\""},
       {"0 1\n1 2\n1 0 # again\n",
        "<string>:3: duplicate edge, already given on line 1 (\"0 1\") in line \"1 0 # again\""},
-      {"1 2\n1 2\n", "<string>:2: duplicate edge, already given on line 1 (\"1 2\") in line \"1 2\""},
-      {"0 1\nnodes 4\n", "<string>:2: \"nodes N\" may only be the first non-comment line in line \"nodes 4\""},
-      {"nodes zero\n", "<string>:1: the node count must be an integer in [1, 2^31) in line \"nodes zero\""},
+      {"1 2\n1 2\n",
+       "<string>:2: duplicate edge, already given on line 1 (\"1 2\") in line \"1 2\""},
+      {"0 1\nnodes 4\n",
+       "<string>:2: \"nodes N\" may only be the first non-comment line in line \"nodes 4\""},
+      {"nodes zero\n",
+       "<string>:1: the node count must be an integer in [1, 2^31) in line \"nodes zero\""},
       {"nodes 0\n", "<string>:1: the node count must be an integer in [1, 2^31)"},
       {"0 99999999999\n", "<string>:1: node id 99999999999 is outside [0, 2147483647)"},
       {"# nothing\n\n", "<string>: no edges and no \"nodes N\" line"},
@@ -103,8 +111,9 @@ TEST_CASE("edge_list: the caller's node count bounds ids and must match a nodes 
   REQUIRE_THROWS_AS(graph::parse_edge_list("0 5\n", "<s>", 5), parse_error);
   REQUIRE_THROWS_WITH(graph::parse_edge_list("0 5\n", "<s>", 5),
                       Contains("<s>:1: node id 5 is outside [0, 5) in line \"0 5\""));
-  REQUIRE_THROWS_WITH(graph::parse_edge_list("nodes 4\n0 1\n", "<s>", 5),
-                      Contains("<s>:1: the file declares 4 nodes but 5 were expected in line \"nodes 4\""));
+  REQUIRE_THROWS_WITH(
+      graph::parse_edge_list("nodes 4\n0 1\n", "<s>", 5),
+      Contains("<s>:1: the file declares 4 nodes but 5 were expected in line \"nodes 4\""));
   REQUIRE_THROWS_AS(graph::parse_edge_list("0 1\n", "<s>", 0), netmarl::invalid_argument);
   REQUIRE_THROWS_WITH(graph::parse_edge_list("0 1\n", "<s>", 0), Contains("at least 1, got 0"));
 }
@@ -112,8 +121,9 @@ TEST_CASE("edge_list: the caller's node count bounds ids and must match a nodes 
 TEST_CASE("edge_list: file errors name the path and line", "[graph][edge_list]") {
   const temp_file file("bad.edges", "nodes 3\n0 1\n1 5\n");
   REQUIRE_THROWS_AS(graph::from_edge_file(file.path), parse_error);
-  REQUIRE_THROWS_WITH(graph::from_edge_file(file.path),
-                      Contains(file.path.string() + ":3: node id 5 is outside [0, 3) in line \"1 5\""));
+  REQUIRE_THROWS_WITH(
+      graph::from_edge_file(file.path),
+      Contains(file.path.string() + ":3: node id 5 is outside [0, 3) in line \"1 5\""));
 }
 
 TEST_CASE("edge_list: a missing file is an io_error naming the path", "[graph][edge_list]") {

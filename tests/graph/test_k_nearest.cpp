@@ -1,7 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <new>
@@ -22,8 +21,17 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
+// Catch allocates with the nothrow form: route it through the same counter and malloc.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  ++allocations;
+  return std::malloc(size == 0 ? 1 : size);
+}
+// GCC 12 flags free() on memory from operator new once both are inlined; here they pair by design.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
 
 namespace graph = netmarl::graph;
 using Catch::Contains;
@@ -47,7 +55,8 @@ std::vector<std::int32_t> brute_force_row(const matrix<float>& p, int i, int k) 
   }
   std::sort(all.begin(), all.end());
   std::vector<std::int32_t> row;
-  for (int m = 0; m < std::min<int>(k, static_cast<int>(all.size())); ++m) row.push_back(all[m].second);
+  for (int m = 0; m < std::min<int>(k, static_cast<int>(all.size())); ++m)
+    row.push_back(all[m].second);
   std::sort(row.begin(), row.end());
   row.insert(row.begin(), i);
   return row;
@@ -110,7 +119,8 @@ TEST_CASE("k_nearest: a rebuild at the same size allocates nothing", "[graph][k_
   // And the result is the last positions' graph.
   for (int i = 0; i < 64; ++i) {
     const auto row = graph::neighbors(csr, i);
-    REQUIRE(std::vector<std::int32_t>(row.begin(), row.end()) == brute_force_row(later.back(), i, 5));
+    REQUIRE(std::vector<std::int32_t>(row.begin(), row.end()) ==
+            brute_force_row(later.back(), i, 5));
   }
 }
 

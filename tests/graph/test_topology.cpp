@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <span>
 #include <string>
 #include <vector>
@@ -45,32 +44,43 @@ struct with_graph : no_positions {
 // Negative models: each misses one requirement.
 struct missing_graph {
   static constexpr bool dynamic = false;
-  template <class E> void reset(const E&) {}
-  template <class E> void update(const E&) {}
+  template <class E>
+  void reset(const E&) {}
+  template <class E>
+  void update(const E&) {}
 };
 struct missing_update {
   static constexpr bool dynamic = false;
-  template <class E> void reset(const E&) {}
+  template <class E>
+  void reset(const E&) {}
   const graph::csr& graph() const { return g; }
   graph::csr g;
 };
 struct runtime_dynamic {  // `dynamic` must be a compile-time constant
   bool dynamic = false;
-  template <class E> void reset(const E&) {}
-  template <class E> void update(const E&) {}
+  template <class E>
+  void reset(const E&) {}
+  template <class E>
+  void update(const E&) {}
   const graph::csr& graph() const { return g; }
   graph::csr g;
 };
 struct graph_by_value {  // must return a reference, not a copy every step
   static constexpr bool dynamic = false;
-  template <class E> void reset(const E&) {}
-  template <class E> void update(const E&) {}
+  template <class E>
+  void reset(const E&) {}
+  template <class E>
+  void update(const E&) {}
   graph::csr graph() const { return {}; }
 };
 struct minimal_model {  // the smallest positive model written by a user
   static constexpr bool dynamic = true;
-  template <class E> void reset(const E& e) { g = graph::isolated(e.num_agents()); }
-  template <class E> void update(const E&) {}
+  template <class E>
+  void reset(const E& e) {
+    g = graph::isolated(e.num_agents());
+  }
+  template <class E>
+  void update(const E&) {}
   const graph::csr& graph() const { return g; }
   graph::csr g;
 };
@@ -121,7 +131,8 @@ TEST_CASE("topology: environment_graph rejects a graph of the wrong size", "[gra
   e.g = graph::line(5);
   graph::environment_graph t;
   REQUIRE_THROWS_AS(t.reset(e), netmarl::invalid_argument);
-  REQUIRE_THROWS_WITH(t.reset(e), Contains("graph has 5 nodes but environment with_graph has 3 agents"));
+  REQUIRE_THROWS_WITH(t.reset(e),
+                      Contains("graph has 5 nodes but environment with_graph has 3 agents"));
 }
 
 TEST_CASE("topology: fixed keeps its graph and checks the agent count", "[graph][topology]") {
@@ -133,8 +144,9 @@ TEST_CASE("topology: fixed keeps its graph and checks the agent count", "[graph]
 
   graph::fixed wrong(graph::line(4));
   REQUIRE_THROWS_AS(wrong.reset(e), netmarl::invalid_argument);
-  REQUIRE_THROWS_WITH(wrong.reset(e),
-                      Contains("graph::fixed: the graph has 4 nodes but environment no_positions has 3 agents"));
+  REQUIRE_THROWS_WITH(
+      wrong.reset(e),
+      Contains("graph::fixed: the graph has 4 nodes but environment no_positions has 3 agents"));
 
   graph::fixed empty;
   REQUIRE_THROWS_WITH(empty.reset(e), Contains("the graph has 0 nodes"));

@@ -24,14 +24,16 @@ nm::settings<Config> fast_settings() {
   s.learner.buffer_capacity = 2000;
   s.learner.learning_rate = 1e-3;
   s.learner.target_update_interval = 50;
-  s.learner.epsilon = {.start = 1.0, .finish = 0.05, .anneal_steps = 1500};
+  // Exploration over most of the budget: with 1500 annealing steps, 1 of seeds 0-9 froze in a
+  // domain wall (3 rows of 0 over 6 of 1, reward -3), a Nash equilibrium of the coordination game.
+  s.learner.epsilon = {.start = 1.0, .finish = 0.05, .anneal_steps = 2500};
   s.evaluation_episodes = 0;
   return s;
 }
 
 template <class Config>
 double greedy_reward(std::uint64_t seed) {
-  nm::env::coordination_grid env({.rows = 3, .cols = 3});
+  nm::env::coordination_grid env({.side = 3});
   nm::system<Config> sys(nm::env::spec_of(env), fast_settings<Config>(), seed);
   sys.train(env, nm::steps{3000});
   return sys.evaluate(env, 20, nm::learn::mode::greedy);
@@ -39,7 +41,7 @@ double greedy_reward(std::uint64_t seed) {
 }  // namespace
 
 TEST_CASE("dqn + vdn coordinates the 3x3 grid: greedy reward >= -0.5 (optimum 0)", "[learn][dqn]") {
-  for (std::uint64_t seed : {0u, 1u}) {
+  for (std::uint64_t seed : {0u, 1u, 2u}) {
     const double reward = greedy_reward<dqn_vdn>(seed);
     INFO("seed " << seed << ": greedy reward " << reward << " (random play: -6, optimum 0)");
     CHECK(reward >= -0.5);
@@ -53,7 +55,7 @@ TEST_CASE("dqn with independent utilities on the 3x3 grid", "[learn][dqn]") {
 }
 
 TEST_CASE("dqn rejects bad settings with a message", "[learn][dqn]") {
-  nm::env::coordination_grid env({.rows = 2, .cols = 2});
+  nm::env::coordination_grid env({.side = 2});
   auto s = fast_settings<dqn_vdn>();
   s.learner.buffer_capacity = 8;
   s.learner.batch_size = 16;

@@ -80,7 +80,7 @@ TEST_CASE("gru_cell: two steps through time, reusing one state buffer", "[nn][gr
 
 TEST_CASE("gru_cell: forward follows PyTorch's equations and gate order r, z, n", "[nn][gru]") {
   rng g(33);
-  const index inputs = 2, hidden = 3;
+  const netmarl::index inputs = 2, hidden = 3;
   nn::gru_cell<double> cell(inputs, hidden, g);
   const matrix<double> x = testing::random_matrix(2, inputs, g);
   const matrix<double> h = testing::random_matrix(2, hidden, g);
@@ -91,17 +91,17 @@ TEST_CASE("gru_cell: forward follows PyTorch's equations and gate order r, z, n"
   const auto& wh = cell.weight_hh.value;
   const auto& bi = cell.bias_ih.value;
   const auto& bh = cell.bias_hh.value;
-  for (index b = 0; b < 2; ++b)
-    for (index k = 0; k < hidden; ++k) {
+  for (netmarl::index b = 0; b < 2; ++b)
+    for (netmarl::index k = 0; k < hidden; ++k) {
       // Scalar loops over PyTorch's formula, column k of gate block j at j * hidden + k.
-      auto input_part = [&](index j) {
+      auto input_part = [&](netmarl::index j) {
         double s = bi(0, j * hidden + k);
-        for (index i = 0; i < inputs; ++i) s += x(b, i) * wi(i, j * hidden + k);
+        for (netmarl::index i = 0; i < inputs; ++i) s += x(b, i) * wi(i, j * hidden + k);
         return s;
       };
-      auto hidden_part = [&](index j) {
+      auto hidden_part = [&](netmarl::index j) {
         double s = bh(0, j * hidden + k);
-        for (index i = 0; i < hidden; ++i) s += h(b, i) * wh(i, j * hidden + k);
+        for (netmarl::index i = 0; i < hidden; ++i) s += h(b, i) * wh(i, j * hidden + k);
         return s;
       };
       const double r = sigmoid(input_part(0) + hidden_part(0));

@@ -33,8 +33,8 @@ mlp_gradient_reports check_mlp(activation hidden, activation output, std::uint64
           testing::check_gradient(x, dx, loss, "x")};
 }
 
-// The smallest |pre-activation| of any hidden unit over the batch: relu's kink must stay clear
-// of the finite-difference stencil (2 * 1e-4) for the check to be meaningful.
+// The smallest |pre-activation| of any hidden unit over the batch, for the network and input
+// check_mlp builds from `seed` (same draws in the same order).
 double smallest_hidden_pre_activation(std::uint64_t seed) {
   rng g(seed);
   nn::mlp<double> net({4, 7, 6, 3}, activation::identity, activation::identity, g);
@@ -59,6 +59,10 @@ TEST_CASE("mlp: gradients match finite differences for every activation", "[nn][
   for (const activation hidden : hidden_choices)
     for (const activation output : output_choices) {
       ++seed;
+      // relu's kink: take the next seed whose hidden pre-activations are all >= 0.01 away from 0,
+      // far outside the finite-difference stencil (2 * 1e-4).
+      if (hidden == activation::relu)
+        while (smallest_hidden_pre_activation(seed) < 0.01) ++seed;
       INFO("hidden " << nn::to_string(hidden) << ", output " << nn::to_string(output)
                      << ", seed " << seed);
       const auto reports = check_mlp(hidden, output, seed);
@@ -67,14 +71,6 @@ TEST_CASE("mlp: gradients match finite differences for every activation", "[nn][
       INFO(reports.input);
       REQUIRE(reports.input.max_relative_error <= 1e-6);
     }
-}
-
-TEST_CASE("mlp: the relu seeds used above stay clear of the kink", "[nn][mlp]") {
-  // Seeds 101-104 are the relu cases above (same construction order, hence same numbers).
-  for (std::uint64_t seed = 101; seed <= 104; ++seed) {
-    INFO("seed " << seed);
-    REQUIRE(smallest_hidden_pre_activation(seed) > 1e-3);
-  }
 }
 
 TEST_CASE("mlp: forward equals the composed dense layers", "[nn][mlp]") {

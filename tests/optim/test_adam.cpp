@@ -73,7 +73,7 @@ TEST_CASE("adam: first two steps match values derived by hand from torch.optim.A
   // Step 2, element 0 (g = 0.3): m = 0.9 * 0.05 + 0.1 * 0.3 = 0.075,
   // v = 0.999 * 0.00025 + 0.001 * 0.09 = 0.00033975; bias corrections 1 - 0.9^2 = 0.19 and
   // 1 - 0.999^2 = 0.001999; step = 0.1 * (0.075 / 0.19) / (sqrt(0.00033975 / 0.001999) + 1e-8)
-  // = 0.1 * 0.39473684 / 0.41225965 = 0.09574967, so p = 0.900000002 - 0.09574967 = 0.80425099.
+  // = 0.1 * 0.39473684 / 0.41226203 = 0.09574902, so p = 0.900000002 - 0.09574902 = 0.80425099.
   set_grad(p, gradients[1]);
   opt.step();
   CHECK(p.value(0, 0) == Approx(0.8042509867088761).epsilon(1e-13));
@@ -108,7 +108,7 @@ TEMPLATE_TEST_CASE("adam: three steps match the textbook update, with and withou
 
 TEST_CASE("adam: with weight decay, matches values derived by hand", "[optim][adam]") {
   // Step 1 with weight_decay 0.1: g = 0.5 + 0.1 * 1 = 0.6, still p -= lr g / (|g| + eps):
-  // 1 - 0.1 * 0.6 / (0.6 + 1e-8) = 0.9000000016666667.
+  // 1 - 0.1 * 0.6 / (0.6 + 1e-8) = 0.9000000016666666.
   auto p = row<double>({1.0, -2.0});
   adam<double> opt({{"p", &p}}, {.learning_rate = 0.1, .weight_decay = 0.1});
   set_grad(p, gradients[0]);

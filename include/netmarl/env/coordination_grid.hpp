@@ -126,8 +126,8 @@ class coordination_grid {
   const graph::csr& graph() const { return graph_; }
 
  private:
-  // Held, not built per call: check_actions takes a std::string, and "coordination_grid" is longer than
-  // the small-string buffer, so building it every step would allocate.
+  // Held, not built per call: check_actions takes a std::string, and "coordination_grid" is longer
+  // than the small-string buffer, so building it every step would allocate.
   std::string name_ = "coordination_grid";
   graph::csr graph_;
   matrix<float> positions_;

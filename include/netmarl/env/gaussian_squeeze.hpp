@@ -5,9 +5,9 @@
 // N agents each pick a_i in {0..actions-1}; zeta = sum_i a_i; the team scores
 //   GS(zeta) = zeta * exp(-((zeta - mu) / sigma)^2).
 // The authors' code gives each agent GS/N and then, in its default cooperative mode, replaces every
-// agent's reward by the team sum, so r_i = GS for every i, and the global reward is GS. Observation of
-// agent i: one-hot(i) of length N. Global state: N zeros, as the authors' code passes (mixers see a
-// constant). One step per episode by default.
+// agent's reward by the team sum, so r_i = GS for every i, and the global reward is GS. Observation
+// of agent i: one-hot(i) of length N. Global state: N zeros, as the authors' code passes (mixers
+// see a constant). One step per episode by default.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -33,11 +33,11 @@ inline std::string format_number(double x) {
 }  // namespace gaussian_squeeze_detail
 
 struct gaussian_squeeze_settings {
-  index agents = 200;         // N (paper: 200, 400, 800)
-  index actions = 10;         // each agent adds 0..actions-1 to zeta
-  double mu = 400;            // where the squeeze peaks
-  double sigma = 200;         // its width
-  index episode_length = 1;   // the paper's time limit
+  index agents = 200;        // N (paper: 200, 400, 800)
+  index actions = 10;        // each agent adds 0..actions-1 to zeta
+  double mu = 400;           // where the squeeze peaks
+  double sigma = 200;        // its width
+  index episode_length = 1;  // the paper's time limit
 };
 
 // GS(zeta), in double: the metric the paper reports.
@@ -56,9 +56,11 @@ struct squeeze_optimum {
 inline squeeze_optimum gaussian_squeeze_optimum(index agents, index actions, double mu,
                                                 double sigma) {
   if (agents < 1 || actions < 2 || !(sigma > 0))
-    throw invalid_argument("gaussian_squeeze_optimum: need agents >= 1, actions >= 2, sigma > 0; "
-                           "got agents " + std::to_string(agents) + ", actions " +
-                           std::to_string(actions) + ", sigma " + gaussian_squeeze_detail::format_number(sigma));
+    throw invalid_argument(
+        "gaussian_squeeze_optimum: need agents >= 1, actions >= 2, sigma > 0; "
+        "got agents " +
+        std::to_string(agents) + ", actions " + std::to_string(actions) + ", sigma " +
+        gaussian_squeeze_detail::format_number(sigma));
   squeeze_optimum best{0, gaussian_squeeze_value(0, mu, sigma)};
   const std::int64_t top = static_cast<std::int64_t>(agents) * (actions - 1);
   for (std::int64_t zeta = 1; zeta <= top; ++zeta) {
@@ -79,8 +81,10 @@ class gaussian_squeeze {
     if (s.agents < 1) bad("agents must be at least 1, got " + std::to_string(s.agents));
     if (s.actions < 2) bad("actions must be at least 2, got " + std::to_string(s.actions));
     if (!(s.sigma > 0) || !std::isfinite(s.sigma))
-      bad("sigma must be positive and finite, got " + gaussian_squeeze_detail::format_number(s.sigma));
-    if (!std::isfinite(s.mu)) bad("mu must be finite, got " + gaussian_squeeze_detail::format_number(s.mu));
+      bad("sigma must be positive and finite, got " +
+          gaussian_squeeze_detail::format_number(s.sigma));
+    if (!std::isfinite(s.mu))
+      bad("mu must be finite, got " + gaussian_squeeze_detail::format_number(s.mu));
     if (s.episode_length < 1)
       bad("episode_length must be at least 1, got " + std::to_string(s.episode_length));
 
@@ -131,8 +135,8 @@ class gaussian_squeeze {
   double episode_metric() const { return metric_; }
 
  private:
-  // Held, not built per call: check_actions takes a std::string, and "gaussian_squeeze" is longer than
-  // the small-string buffer, so building it every step would allocate.
+  // Held, not built per call: check_actions takes a std::string, and "gaussian_squeeze" is longer
+  // than the small-string buffer, so building it every step would allocate.
   std::string name_ = "gaussian_squeeze";
   settings settings_;
   step_result result_;

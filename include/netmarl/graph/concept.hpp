@@ -18,17 +18,18 @@
 namespace netmarl {
 
 template <class T>
-concept Topology =
-    requires(T topology, const T& const_topology, const env::stand_in& environment) {
-      requires std::same_as<std::remove_cv_t<decltype(T::dynamic)>, bool>;
-      typename std::bool_constant<T::dynamic>;  // a compile-time constant, not a data member
-      { topology.reset(environment) } -> std::same_as<void>;
-      { topology.update(environment) } -> std::same_as<void>;
-      { const_topology.graph() } -> std::same_as<const graph::csr&>;
-    };
+concept Topology = requires(T topology, const T& const_topology, const env::stand_in& environment) {
+  requires std::same_as < std::remove_cv_t<decltype(T::dynamic)>,
+  bool > ;
+  typename std::bool_constant<T::dynamic>;  // a compile-time constant, not a data member
+  { topology.reset(environment) } -> std::same_as<void>;
+  { topology.update(environment) } -> std::same_as<void>;
+  { const_topology.graph() } -> std::same_as<const graph::csr&>;
+};
 
 template <class T, class E>
-concept TopologyFor = Topology<T> && env::Environment<E> && requires(T topology, const E& environment) {
+concept TopologyFor = Topology<T> && env::Environment<E> &&
+    requires(T topology, const E& environment) {
   { topology.reset(environment) } -> std::same_as<void>;
   { topology.update(environment) } -> std::same_as<void>;
 };

@@ -113,32 +113,30 @@ inline void check_csr(const csr& g, const std::string& who = "graph::csr") {
     for (std::size_t k = 1; k < row.size(); ++k) {
       if (row[k] < 0 || row[k] >= n)
         throw invalid_argument(who + ": node " + std::to_string(i) + " lists neighbour " +
-                               std::to_string(row[k]) + ", outside [0, " + std::to_string(n) +
-                               ")");
+                               std::to_string(row[k]) + ", outside [0, " + std::to_string(n) + ")");
       if (row[k] == i)
         throw invalid_argument(who + ": node " + std::to_string(i) + " lists itself twice");
       if (k > 1 && row[k] <= row[k - 1])
-        throw invalid_argument(who + ": node " + std::to_string(i) +
-                               "'s neighbours are not strictly ascending (" +
-                               std::to_string(row[k - 1]) + " then " + std::to_string(row[k]) +
-                               ")");
+        throw invalid_argument(
+            who + ": node " + std::to_string(i) + "'s neighbours are not strictly ascending (" +
+            std::to_string(row[k - 1]) + " then " + std::to_string(row[k]) + ")");
     }
   }
 }
 
 // Builds the csr of an undirected graph with `nodes` nodes from its edge list (each edge once, in
 // either direction). Self-loops are implicit, so an explicit (i, i) is rejected: in a user's edge
-// list it is almost always an off-by-one. Ids out of [0, nodes), self edges and duplicates (in either
-// direction) throw invalid_argument naming the edge's index in `edges`.
+// list it is almost always an off-by-one. Ids out of [0, nodes), self edges and duplicates (in
+// either direction) throw invalid_argument naming the edge's index in `edges`.
 inline csr from_edges(index nodes, std::span<const std::pair<int, int>> edges) {
-  if (nodes < 1) throw invalid_argument("graph::from_edges: nodes must be at least 1, got " +
-                                        std::to_string(nodes));
+  if (nodes < 1)
+    throw invalid_argument("graph::from_edges: nodes must be at least 1, got " +
+                           std::to_string(nodes));
   // Offsets are int32: n self-loops plus both directions of every edge must fit.
   constexpr auto limit = static_cast<index>(std::numeric_limits<std::int32_t>::max());
   if (nodes > limit || static_cast<index>(edges.size()) > (limit - nodes) / 2)
     throw invalid_argument("graph::from_edges: " + std::to_string(nodes) + " nodes and " +
-                           std::to_string(edges.size()) +
-                           " edges do not fit 32-bit offsets");
+                           std::to_string(edges.size()) + " edges do not fit 32-bit offsets");
   const auto edge_text = [&](std::size_t e) {
     return "edge " + std::to_string(e) + " (" + std::to_string(edges[e].first) + ", " +
            std::to_string(edges[e].second) + ")";
@@ -174,8 +172,8 @@ inline csr from_edges(index nodes, std::span<const std::pair<int, int>> edges) {
   for (std::size_t i = 0; i < n; ++i) g.offsets[i + 1] += g.offsets[i];
   g.indices.resize(static_cast<std::size_t>(g.offsets[n]));
   std::vector<std::int32_t> fill(g.offsets.begin(), g.offsets.end() - 1);
-  for (std::size_t i = 0; i < n; ++i) g.indices[static_cast<std::size_t>(fill[i]++)] =
-      static_cast<std::int32_t>(i);
+  for (std::size_t i = 0; i < n; ++i)
+    g.indices[static_cast<std::size_t>(fill[i]++)] = static_cast<std::int32_t>(i);
   // Pairs sorted by (low, high) reach row v first as every u < v ascending (from pairs (u, v)),
   // then as every w > v ascending (from pairs (v, w)): rows come out sorted, no per-row sort.
   for (const auto& [lo, hi, e] : sorted) {

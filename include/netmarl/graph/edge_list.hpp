@@ -107,8 +107,7 @@ inline csr parse_edge_list(std::istream& in, const std::string& source,
       fail(number, text, "expected two node ids (or \"nodes N\"), found one item");
 
     if (tokens[0] == "nodes") {
-      if (!first_item)
-        fail(number, text, "\"nodes N\" may only be the first non-comment line");
+      if (!first_item) fail(number, text, "\"nodes N\" may only be the first non-comment line");
       const auto count = detail::parse_integer(tokens[1]);
       if (!count || *count < 1 || *count > std::numeric_limits<std::int32_t>::max())
         fail(number, text, "the node count must be an integer in [1, 2^31)");
@@ -126,16 +125,16 @@ inline csr parse_edge_list(std::istream& in, const std::string& source,
     const auto b = detail::parse_integer(tokens[1]);
     if (!a || !b) fail(number, text, "node ids must be integers");
     if (*a < 0 || *b < 0) fail(number, text, "node ids must not be negative");
-    const index limit = nodes ? *nodes : declared ? *declared
-                                                  : std::numeric_limits<std::int32_t>::max();
+    const index limit = nodes      ? *nodes
+                        : declared ? *declared
+                                   : std::numeric_limits<std::int32_t>::max();
     if (*a >= limit || *b >= limit)
       fail(number, text,
            "node id " + std::to_string(std::max(*a, *b)) + " is outside [0, " +
                std::to_string(limit) + ")");
-    if (*a == *b)
-      fail(number, text, "self edge; self-loops are implicit, leave them out");
-    const auto key = std::make_pair(static_cast<int>(std::min(*a, *b)),
-                                    static_cast<int>(std::max(*a, *b)));
+    if (*a == *b) fail(number, text, "self edge; self-loops are implicit, leave them out");
+    const auto key =
+        std::make_pair(static_cast<int>(std::min(*a, *b)), static_cast<int>(std::max(*a, *b)));
     if (const auto [it, inserted] = seen.emplace(key, edges.size()); !inserted)
       fail(number, text,
            "duplicate edge, already given on line " + std::to_string(edge_line[it->second]) +

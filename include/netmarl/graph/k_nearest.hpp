@@ -29,17 +29,18 @@ struct k_nearest_workspace {
   std::vector<std::pair<double, std::int32_t>> candidates;
 };
 
-// Rebuilds `out` in place from positions [n, 2] (x, y per row). Throws shape_error for a shape other
-// than [n, 2] with n >= 1, invalid_argument for k < 0 or a non-finite position (naming the agent).
-// O(n^2) per build: fine for the hundreds of agents the papers use.
+// Rebuilds `out` in place from positions [n, 2] (x, y per row). Throws shape_error for a shape
+// other than [n, 2] with n >= 1, invalid_argument for k < 0 or a non-finite position (naming the
+// agent). O(n^2) per build: fine for the hundreds of agents the papers use.
 inline void build_k_nearest(csr& out, const_matrix_ref<float> positions, index k,
                             k_nearest_workspace& workspace) {
   const index n = positions.rows();
   if (positions.cols() != 2 || n < 1)
     throw shape_error("graph::build_k_nearest: positions must be [n, 2] with n >= 1, got [" +
                       std::to_string(n) + ", " + std::to_string(positions.cols()) + "]");
-  if (k < 0) throw invalid_argument("graph::build_k_nearest: k must not be negative, got " +
-                                    std::to_string(k));
+  if (k < 0)
+    throw invalid_argument("graph::build_k_nearest: k must not be negative, got " +
+                           std::to_string(k));
   // NaN breaks the strict weak ordering nth_element relies on: reject it up front.
   for (index i = 0; i < n; ++i)
     if (!std::isfinite(positions(i, 0)) || !std::isfinite(positions(i, 1)))
@@ -48,8 +49,8 @@ inline void build_k_nearest(csr& out, const_matrix_ref<float> positions, index k
                              ", " + std::to_string(positions(i, 1)) + ")");
   k = std::min(k, n - 1);
   if (n * (k + 1) > static_cast<index>(std::numeric_limits<std::int32_t>::max()))
-    throw invalid_argument("graph::build_k_nearest: " + std::to_string(n) + " nodes with k = " +
-                           std::to_string(k) + " do not fit 32-bit offsets");
+    throw invalid_argument("graph::build_k_nearest: " + std::to_string(n) +
+                           " nodes with k = " + std::to_string(k) + " do not fit 32-bit offsets");
   const auto un = static_cast<std::size_t>(n);
   const auto uk = static_cast<std::size_t>(k);
 

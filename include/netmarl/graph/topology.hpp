@@ -1,8 +1,9 @@
 #pragma once
 // Topology models (the Topology concept is in graph/concept.hpp):
-//   graph::environment_graph  the environment's own graph (env.graph()), else isolated agents; static
-//   graph::fixed              a csr given at construction (a generator, an edge file); static
-//   graph::k_nearest<K>       each agent's K nearest by env.positions(), rebuilt every step; dynamic
+//   graph::environment_graph  the environment's own graph (env.graph()), else isolated agents;
+//   static graph::fixed              a csr given at construction (a generator, an edge file);
+//   static graph::k_nearest<K>       each agent's K nearest by env.positions(), rebuilt every step;
+//   dynamic
 #include <concepts>
 #include <string>
 #include <utility>
@@ -27,8 +28,8 @@ inline void require_agent_count(const char* who, const csr& g, index agents,
                                 const std::string& env_name) {
   if (num_nodes(g) != agents)
     throw invalid_argument(std::string(who) + ": the graph has " + std::to_string(num_nodes(g)) +
-                           " nodes but environment " + env_name + " has " +
-                           std::to_string(agents) + " agents");
+                           " nodes but environment " + env_name + " has " + std::to_string(agents) +
+                           " agents");
 }
 }  // namespace detail
 
@@ -86,8 +87,9 @@ class fixed {
 // Only for environments with positions(): graph::check_topology_for says so in a sentence.
 template <int K>
 class k_nearest {
-  static_assert(K >= 1, "graph::k_nearest<K>: K must be at least 1 (for no neighbours use "
-                        "graph::environment_graph on an environment without a graph)");
+  static_assert(K >= 1,
+                "graph::k_nearest<K>: K must be at least 1 (for no neighbours use "
+                "graph::environment_graph on an environment without a graph)");
 
  public:
   static constexpr bool dynamic = true;

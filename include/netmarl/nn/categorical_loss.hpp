@@ -17,13 +17,14 @@ namespace detail {
 // One index per row, each in [0, cols).
 inline void require_indices(const char* name, const char* what, std::span<const int> indices,
                             index rows, index cols) {
-  require_size(name, (std::string(what) + " (one per row of logits)").c_str(), rows,
-               static_cast<index>(indices.size()));
+  if (static_cast<index>(indices.size()) != rows)
+    require_size(name, (std::string(what) + " (one per row of logits)").c_str(), rows,
+                 static_cast<index>(indices.size()));
   for (std::size_t r = 0; r < indices.size(); ++r)
-    require<invalid_argument>(indices[r] >= 0 && indices[r] < cols,
-                              std::string(name) + ": " + what + "[" + std::to_string(r) +
-                                  "] = " + std::to_string(indices[r]) + " is out of range [0, " +
-                                  std::to_string(cols) + ")");
+    if (indices[r] < 0 || indices[r] >= cols)
+      throw invalid_argument(std::string(name) + ": " + what + "[" + std::to_string(r) + "] = " +
+                             std::to_string(indices[r]) + " is out of range [0, " +
+                             std::to_string(cols) + ")");
 }
 
 }  // namespace detail

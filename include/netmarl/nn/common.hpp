@@ -29,19 +29,21 @@ template <class B>
 concept HostBackend = Backend<B> && std::derived_from<B, backend::reference>;
 
 // Throws shape_error "<where>: <what>: expected <expected>, got <got>" unless got == expected.
+// The message is built only on failure: these checks run on every forward and backward call,
+// which must not allocate (netmarl::require takes a ready-made std::string).
 inline void require_size(const char* where, const char* what, index expected, index got) {
-  require<shape_error>(got == expected, std::string(where) + ": " + what + ": expected " +
-                                            std::to_string(expected) + ", got " +
-                                            std::to_string(got));
+  if (got != expected)
+    throw shape_error(std::string(where) + ": " + what + ": expected " + std::to_string(expected) +
+                      ", got " + std::to_string(got));
 }
 
 // Both dimensions of a matrix argument, named in one message ("expected 4x3, got 4x2").
 inline void require_shape(const char* where, const char* what, index expected_rows,
                           index expected_cols, index rows, index cols) {
-  require<shape_error>(rows == expected_rows && cols == expected_cols,
-                       std::string(where) + ": " + what + ": expected " +
-                           std::to_string(expected_rows) + "x" + std::to_string(expected_cols) +
-                           ", got " + std::to_string(rows) + "x" + std::to_string(cols));
+  if (rows != expected_rows || cols != expected_cols)
+    throw shape_error(std::string(where) + ": " + what + ": expected " +
+                      std::to_string(expected_rows) + "x" + std::to_string(expected_cols) +
+                      ", got " + std::to_string(rows) + "x" + std::to_string(cols));
 }
 
 }  // namespace netmarl::nn

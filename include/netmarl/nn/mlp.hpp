@@ -74,7 +74,7 @@ struct mlp_cache {
 template <HostBackend B, class T>
 void forward(B backend, const mlp<T>& net, const_matrix_arg<T> in, mlp_cache<T>& cache,
              matrix<T>& out) {
-  require<shape_error>(net.depth() > 0, "mlp forward: the network has no layers");
+  if (net.depth() == 0) throw shape_error("mlp forward: the network has no layers");
   require_size("mlp forward", "input width", net.input_size(), in.cols());
   const index batch = in.rows();
   cache.outputs.resize(net.depth() + 1);
@@ -97,8 +97,8 @@ void forward(B backend, const mlp<T>& net, const_matrix_arg<T> in, mlp_cache<T>&
 template <HostBackend B, class T>
 void backward(B backend, mlp<T>& net, mlp_cache<T>& cache, const_matrix_arg<T> d_out,
               optional_matrix<T> d_in = nullptr) {
-  require<shape_error>(cache.outputs.size() == net.depth() + 1 && net.depth() > 0,
-                       "mlp backward: call forward first");
+  if (cache.outputs.size() != net.depth() + 1 || net.depth() == 0)
+    throw shape_error("mlp backward: call forward first");
   const index batch = cache.outputs[0].rows();
   require_shape("mlp backward", "d_out", batch, net.output_size(), d_out.rows(), d_out.cols());
   cache.gradients.resize(net.depth() + 1);

@@ -73,8 +73,9 @@ struct smooth_l1_error {
 };
 
 inline void require_positive(const char* name, const char* what, double value) {
-  require<invalid_argument>(value > 0, std::string(name) + ": " + what + " must be positive, got " +
-                                           std::to_string(value));
+  if (!(value > 0))
+    throw invalid_argument(std::string(name) + ": " + what + " must be positive, got " +
+                           std::to_string(value));
 }
 
 }  // namespace detail

@@ -13,10 +13,11 @@
 // Why this blocking: the micro-kernel keeps an MR x NV*W tile of C in registers (W = lanes per
 // vector) and, for each k, loads NV vectors of B's row k once and broadcasts MR scalars of A:
 // MR*NV FMAs per NV loads + MR broadcasts. With 32 AVX-512 registers, 6 x 4 uses 24 accumulators
-// + 4 B vectors + 1 broadcast; with 16 (AVX2/SSE) 6 x 2 uses 12 + 2 + 1. The k dimension is cut
-// into KC-sized chunks and n into NC-sized ones so a B block (KC x NC floats = 256 KiB) stays in
-// L2 while every MR-row strip of A streams past it; the layer shapes this library uses (inputs and
-// outputs <= 256) need a single chunk, so B is read in place, unpacked.
+// + 4 B vectors + 1 broadcast; with 16 (AVX2/SSE) 6 x 2 uses 12 + 2 + 1. Around it, GotoBLAS-style
+// loops cut n into NC columns and k into KC steps, and sweep one B panel (KC x NV*W floats,
+// 32 KiB under AVX-512) down MC rows of A before moving to the next panel, so the panel is reused
+// from L1/L2 by MC/MR micro-kernel calls. B is read in place, not packed: packing it per call
+// cost more than it saved at batch 32 and gained only a few percent at 1024+ rows (measured).
 //
 // Tail strategy: rows left over from MR use a micro-kernel instantiated for 1..MR-1 rows (chosen
 // through a table of function pointers); whole vectors left over from NV use one instantiated for
@@ -52,12 +53,8 @@ struct gemm {
   static constexpr index W = static_cast<index>(batch::size);
   static constexpr int MR = 6;
   static constexpr int NV = W >= 16 ? 4 : 2;
-#ifndef NMKC
-#define NMKC 64
-#define NMMC 96
-#endif
-  static constexpr index KC = NMKC;
-  static constexpr index MC = NMMC;  // a multiple of MR
+  static constexpr index KC = 128;
+  static constexpr index MC = 192;  // a multiple of MR
   static constexpr index NC = 256 - 256 % (NV * W);  // a multiple of the panel width
 
   using micro_fn = void (*)(index kc, const float* a, index rsa, index csa, const float* b,
@@ -241,7 +238,7 @@ struct transposer {
         }
         scalar(i0, i0 + w, cols_v, cols);
       }
-      scalar(rows_v, rows, 0, cols);
+
     } else {
       constexpr index T = 16;  // tiles keep both sides within a few cache lines
       for (index i0 = 0; i0 < rows; i0 += T)
@@ -287,10 +284,11 @@ void backward(backend::simd<Arch>, const shape& s, const T* in, const T* weight,
       simd_detail::transposer<Arch>::run(s.inputs, s.outputs, weight, packed);
       weight_t = packed;
     }
-    // Rows in chunks of KC, and all three products per chunk, so each chunk of d_out is read
-    // from memory once and from L2 by the other two.
-    for (index r0 = 0; r0 < s.batch; r0 += g::KC) {
-      const index rows = std::min(g::KC, s.batch - r0);
+    // Rows in chunks of 256, and all three products per chunk, so each chunk of d_out (and of
+    // in) is read from memory once and from L2 by the other products.
+    constexpr index rows_per_chunk = 256;
+    for (index r0 = 0; r0 < s.batch; r0 += rows_per_chunk) {
+      const index rows = std::min(rows_per_chunk, s.batch - r0);
       const float* d_out_r = d_out + r0 * s.outputs;
       const float* in_r = in + r0 * s.inputs;
       if (d_in)
