@@ -7,7 +7,7 @@
 //   };
 #include "netmarl/backend/tags.hpp"
 #include "netmarl/factor/vdn.hpp"
-#include "netmarl/graph/topology.hpp"
+#include "netmarl/topology/models.hpp"
 #include "netmarl/learn/actor_critic.hpp"
 #include "netmarl/message/none.hpp"
 #include "netmarl/sharing/none.hpp"

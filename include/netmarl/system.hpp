@@ -17,7 +17,7 @@
 #include "netmarl/core/rng.hpp"
 #include "netmarl/env/concept.hpp"
 #include "netmarl/factor/concept.hpp"
-#include "netmarl/graph/concept.hpp"
+#include "netmarl/topology/concept.hpp"
 #include "netmarl/learn/concept.hpp"
 #include "netmarl/message/concept.hpp"
 #include "netmarl/sharing/concept.hpp"

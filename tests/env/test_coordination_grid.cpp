@@ -9,7 +9,7 @@
 #include "netmarl/env/concept.hpp"
 #include "netmarl/env/coordination_grid.hpp"
 #include "netmarl/graph/generators.hpp"
-#include "netmarl/graph/topology.hpp"
+#include "netmarl/topology/models.hpp"
 
 // Counts heap allocations in this binary, so "step allocates nothing" is measured.
 namespace {

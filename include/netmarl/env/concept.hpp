@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "netmarl/core/rng.hpp"
@@ -55,8 +56,15 @@ concept HasEpisodeMetric = Environment<E> && requires(const E ce) {
 };
 
 // Checks a joint action: the right count and every entry in [0, num_actions).
+// Takes the name as a view so that the check itself never allocates: only a failure builds a string.
 inline void check_actions(std::span<const int> actions, index agents, index num_actions,
-                          const std::string& env_name) {
+                          std::string_view env_name_view) {
+  if (static_cast<index>(actions.size()) == agents) {
+    bool all_in_range = true;
+    for (int a : actions) all_in_range = all_in_range && a >= 0 && a < num_actions;
+    if (all_in_range) return;
+  }
+  const std::string env_name(env_name_view);
   if (static_cast<index>(actions.size()) != agents)
     throw invalid_argument(env_name + ": expected " + std::to_string(agents) + " actions, got " +
                            std::to_string(actions.size()));

@@ -238,7 +238,7 @@ struct transposer {
         }
         scalar(i0, i0 + w, cols_v, cols);
       }
-
+      scalar(rows_v, rows, 0, cols);
     } else {
       constexpr index T = 16;  // tiles keep both sides within a few cache lines
       for (index i0 = 0; i0 < rows; i0 += T)

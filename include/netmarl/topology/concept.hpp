@@ -6,8 +6,8 @@
 // env::stand_in (the smallest SpatialEnvironment); TopologyFor<T, E> checks a model against one
 // concrete environment (graph::k_nearest accepts only environments with positions()).
 //
-// Floors: this header reads env/concept.hpp and env/stand_in.hpp, which depend only on core/, so
-// no cycle; a topology is defined by the environments it serves.
+// The slot lives on the slots' floor (6), above env/ (5) which it reads; graph/ (4) holds only the
+// data structures the models build.
 #include <concepts>
 #include <type_traits>
 

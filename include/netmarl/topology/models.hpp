@@ -1,5 +1,5 @@
 #pragma once
-// Topology models (the Topology concept is in graph/concept.hpp):
+// Topology models (the Topology concept is in topology/concept.hpp):
 //   graph::environment_graph  the environment's own graph (env.graph()), else isolated agents;
 //   static graph::fixed              a csr given at construction (a generator, an edge file);
 //   static graph::k_nearest<K>       each agent's K nearest by env.positions(), rebuilt every step;
@@ -10,7 +10,7 @@
 
 #include "netmarl/core/error.hpp"
 #include "netmarl/env/concept.hpp"
-#include "netmarl/graph/concept.hpp"
+#include "netmarl/topology/concept.hpp"
 #include "netmarl/graph/csr.hpp"
 #include "netmarl/graph/generators.hpp"
 #include "netmarl/graph/k_nearest.hpp"

@@ -7,9 +7,9 @@
 #include "netmarl/core/rng.hpp"
 #include "netmarl/env/concept.hpp"
 #include "netmarl/env/stand_in.hpp"
-#include "netmarl/graph/concept.hpp"
+#include "netmarl/topology/concept.hpp"
 #include "netmarl/graph/generators.hpp"
-#include "netmarl/graph/topology.hpp"
+#include "netmarl/topology/models.hpp"
 
 namespace graph = netmarl::graph;
 namespace env = netmarl::env;
