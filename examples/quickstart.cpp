@@ -4,13 +4,12 @@
 //
 //   quickstart [--seeds 3] [--epochs 600] [--factor vdn|independent] [--out curve.csv]
 //              [--summary run.json] [--plot curve.png] [--backend reference|simd]
+#include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "common/flags.hpp"
 #include "common/plot.hpp"
@@ -57,7 +56,8 @@ std::vector<double> run_seeds(const nm::examples::common_options& o, const quick
     nm::system<Config> sys(nm::env::spec_of(env), s, seed);
     nm::io::progress_bar bar(o.epochs, "seed " + std::to_string(seed), std::cerr, !o.quiet);
     const auto result = sys.train(env, nm::epochs{o.epochs}, [&](const nm::epoch_report& r) {
-      curve.add(seed, r.epoch, r.env_steps, r.metric, {r.metric_std, r.train_metric, r.stats.critic_loss});
+      curve.add(seed, r.epoch, r.env_steps, r.metric,
+                {r.metric_std, r.train_metric, r.stats.critic_loss});
       bar.update(r.epoch, {{"GS", r.metric}});
     });
     bar.finish();
@@ -69,8 +69,9 @@ std::vector<double> run_seeds(const nm::examples::common_options& o, const quick
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"netmarl quickstart: actor-critic + VDN on GaussianSqueeze[N] (VAST), scored "
-               "against the analytic optimum"};
+  CLI::App app{
+      "netmarl quickstart: actor-critic + VDN on GaussianSqueeze[N] (VAST), scored "
+      "against the analytic optimum"};
   nm::examples::common_options o;
   o.agents = 200;
   o.epochs = 600;
@@ -107,10 +108,11 @@ int main(int argc, char** argv) {
       std::printf("seed %llu: final GS %.2f = %.1f%% of the optimum %.2f\n",
                   static_cast<unsigned long long>(nm::examples::seed_list(o)[i]), finals[i],
                   100.0 * finals[i] / optimum.value, optimum.value);
-    std::printf("GaussianSqueeze[%lld]: final GS %.2f +- %.2f over %d seed(s), optimum %.2f "
-                "(zeta* = %lld); %.1f%% of the optimum; %d epochs x 10 episodes; %.1f s\n",
-                static_cast<long long>(o.agents), mean, stddev, o.seeds, optimum.value,
-                static_cast<long long>(optimum.zeta), 100.0 * mean / optimum.value, o.epochs, wall);
+    std::printf(
+        "GaussianSqueeze[%lld]: final GS %.2f +- %.2f over %d seed(s), optimum %.2f "
+        "(zeta* = %lld); %.1f%% of the optimum; %d epochs x 10 episodes; %.1f s\n",
+        static_cast<long long>(o.agents), mean, stddev, o.seeds, optimum.value,
+        static_cast<long long>(optimum.zeta), 100.0 * mean / optimum.value, o.epochs, wall);
 
     if (!o.out_csv.empty()) curve.write_csv(o.out_csv);
     if (!o.summary_json.empty()) {
@@ -130,8 +132,9 @@ int main(int argc, char** argv) {
     }
     if (!o.plot_png.empty())
       nm::examples::plot_learning_curve(
-          curve, o.plot_png, "GaussianSqueeze[" + std::to_string(o.agents) + "], actor-critic + " + q.factor,
-          "epoch", "GS", nm::examples::reference_line{optimum.value, "optimum"});
+          curve, o.plot_png,
+          "GaussianSqueeze[" + std::to_string(o.agents) + "], actor-critic + " + q.factor, "epoch",
+          "GS", nm::examples::reference_line{optimum.value, "optimum"});
     return 0;
   } catch (const nm::error& e) {
     std::cerr << "quickstart: " << e.what() << "\n";

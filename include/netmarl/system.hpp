@@ -17,10 +17,10 @@
 #include "netmarl/core/rng.hpp"
 #include "netmarl/env/concept.hpp"
 #include "netmarl/factor/concept.hpp"
-#include "netmarl/topology/concept.hpp"
 #include "netmarl/learn/concept.hpp"
 #include "netmarl/message/concept.hpp"
 #include "netmarl/sharing/concept.hpp"
+#include "netmarl/topology/concept.hpp"
 
 namespace netmarl {
 
@@ -48,14 +48,16 @@ struct resolved_slots {
   static_assert(RewardSharing<typename Config::sharing>,
                 "netmarl::system: Config::sharing is not a RewardSharing (it needs `settings` and "
                 "`model<T>` with shape(graph, rewards, shaped))");
-  static_assert(Factorization<typename Config::factor>,
-                "netmarl::system: Config::factor is not a Factorization (it needs `settings` and "
-                "`model<T>` with outputs(), per_agent, forward(b, q, state, out), backward(b, d_out, "
-                "d_q))");
-  static_assert(MessagePassing<typename Config::message>,
-                "netmarl::system: Config::message is not a MessagePassing (it needs `settings` and "
-                "`model<T>` with output_size(), uses_graph, forward(b, x, graphs, out), backward(b, "
-                "d_out, d_x))");
+  static_assert(
+      Factorization<typename Config::factor>,
+      "netmarl::system: Config::factor is not a Factorization (it needs `settings` and "
+      "`model<T>` with outputs(), per_agent, forward(b, q, state, out), backward(b, d_out, "
+      "d_q))");
+  static_assert(
+      MessagePassing<typename Config::message>,
+      "netmarl::system: Config::message is not a MessagePassing (it needs `settings` and "
+      "`model<T>` with output_size(), uses_graph, forward(b, x, graphs, out), backward(b, "
+      "d_out, d_x))");
   static_assert(Learner<typename Config::learner>,
                 "netmarl::system: Config::learner is not a Learner (it needs `settings` and "
                 "`model<Slots>` with act, observe, end_episode, end_epoch)");
@@ -73,30 +75,30 @@ struct resolved_slots {
                                       typename Config::factor, factor::stand_in>;
   using message = detail::checked_slot<MessagePassing<typename Config::message>,
                                        typename Config::message, message::stand_in>;
-  using learner = detail::checked_slot<Learner<typename Config::learner>,
-                                       typename Config::learner, learn::stand_in>;
-  using backend = detail::checked_slot<Backend<typename Config::backend>,
-                                       typename Config::backend, backend::reference>;
+  using learner = detail::checked_slot<Learner<typename Config::learner>, typename Config::learner,
+                                       learn::stand_in>;
+  using backend = detail::checked_slot<Backend<typename Config::backend>, typename Config::backend,
+                                       backend::reference>;
 };
 
 // Everything a system is built with besides the slot types.
 template <class Config>
 struct settings : learn::slot_settings<resolved_slots<Config>> {
-  std::int64_t episodes_per_epoch = 10;   // training episodes between two end_epoch calls (VAST: 10)
+  std::int64_t episodes_per_epoch = 10;  // training episodes between two end_epoch calls (VAST: 10)
   std::int64_t evaluation_episodes = 10;  // episodes per epoch that measure the metric (VAST: 10)
   learn::mode evaluation_mode = learn::mode::explore;  // VAST evaluates with the policy sampled
 };
 
 // One line of a learning curve.
 struct epoch_report {
-  std::int64_t epoch = 0;          // 1-based
-  std::int64_t env_steps = 0;      // training steps so far
-  std::int64_t episodes = 0;       // training episodes so far
-  double metric = 0;               // mean metric of the evaluation episodes (or training ones if none)
+  std::int64_t epoch = 0;      // 1-based
+  std::int64_t env_steps = 0;  // training steps so far
+  std::int64_t episodes = 0;   // training episodes so far
+  double metric = 0;           // mean metric of the evaluation episodes (or training ones if none)
   double metric_std = 0;
-  double train_metric = 0;         // mean metric of this epoch's training episodes
+  double train_metric = 0;  // mean metric of this epoch's training episodes
   learn::update_stats stats;
-  double wall_seconds = 0;         // since train() started
+  double wall_seconds = 0;  // since train() started
 };
 
 struct train_result {
@@ -130,7 +132,8 @@ class system {
         sharing_(spec.agents, s.sharing, init_rng_),
         learner_(spec, s, init_rng_) {
     const rng agents_root = root_.split(2);
-    for (index i = 0; i < spec.agents; ++i) agent_rngs_.push_back(agents_root.split(static_cast<std::uint64_t>(i)));
+    for (index i = 0; i < spec.agents; ++i)
+      agent_rngs_.push_back(agents_root.split(static_cast<std::uint64_t>(i)));
     actions_.assign(static_cast<std::size_t>(spec.agents), 0);
     shaped_.assign(static_cast<std::size_t>(spec.agents), 0.0f);
   }
@@ -138,12 +141,14 @@ class system {
   // Trains until the budget is spent, calling on_epoch(const epoch_report&) after each epoch.
   template <env::Environment E, class OnEpoch = no_callback>
   train_result train(E& env, epochs budget, OnEpoch&& on_epoch = {}) {
-    require(budget.count >= 1, "system::train: epochs must be >= 1, got " + std::to_string(budget.count));
+    require(budget.count >= 1,
+            "system::train: epochs must be >= 1, got " + std::to_string(budget.count));
     return run(env, budget.count, -1, on_epoch);
   }
   template <env::Environment E, class OnEpoch = no_callback>
   train_result train(E& env, steps budget, OnEpoch&& on_epoch = {}) {
-    require(budget.count >= 1, "system::train: steps must be >= 1, got " + std::to_string(budget.count));
+    require(budget.count >= 1,
+            "system::train: steps must be >= 1, got " + std::to_string(budget.count));
     return run(env, -1, budget.count, on_epoch);
   }
 
@@ -167,14 +172,15 @@ class system {
 
   static const env::spec& checked(const env::spec& s) {
     require(s.agents >= 1, "system: the environment has " + std::to_string(s.agents) + " agents");
-    require(s.actions >= 1, "system: the environment has " + std::to_string(s.actions) + " actions");
+    require(s.actions >= 1,
+            "system: the environment has " + std::to_string(s.actions) + " actions");
     return s;
   }
   static const settings_type& checked(const settings_type& s) {
     require(s.episodes_per_epoch >= 1,
             "system: episodes_per_epoch must be >= 1, got " + std::to_string(s.episodes_per_epoch));
-    require(s.evaluation_episodes >= 0,
-            "system: evaluation_episodes must be >= 0, got " + std::to_string(s.evaluation_episodes));
+    require(s.evaluation_episodes >= 0, "system: evaluation_episodes must be >= 0, got " +
+                                            std::to_string(s.evaluation_episodes));
     return s;
   }
 
@@ -243,7 +249,8 @@ class system {
     episode_outcome outcome;
     double global_return = 0;
     for (;;) {
-      learner_.act(learn::decision{observations_, state_, topology_.graph(), agent_rngs_}, actions_, m);
+      learner_.act(learn::decision{observations_, state_, topology_.graph(), agent_rngs_}, actions_,
+                   m);
       if constexpr (topology_type::dynamic) graph_before_ = topology_.graph();
       const env::step_result& r = env.step(std::span<const int>(actions_));
       for (float reward : r.rewards)

@@ -17,7 +17,9 @@ struct il_config : nm::default_config {
 
 // GS[10] with mu 20, sigma 10: a uniform random policy plays zeta ~ 45, far past the optimum
 // zeta* = 22 (GS* = 21.14), so reaching it takes learning.
-nm::env::gaussian_squeeze small_squeeze() { return nm::env::gaussian_squeeze({.agents = 10, .mu = 20, .sigma = 10}); }
+nm::env::gaussian_squeeze small_squeeze() {
+  return nm::env::gaussian_squeeze({.agents = 10, .mu = 20, .sigma = 10});
+}
 
 template <class Config>
 double final_metric(std::uint64_t seed, std::int64_t epochs) {
@@ -27,12 +29,14 @@ double final_metric(std::uint64_t seed, std::int64_t epochs) {
   nm::system<Config> sys(nm::env::spec_of(env), s, seed);
   const auto result = sys.train(env, nm::epochs{epochs});
   double sum = 0;  // mean of the last 10 epochs (VAST's smoothing window)
-  for (std::size_t i = result.curve.size() - 10; i < result.curve.size(); ++i) sum += result.curve[i].metric;
+  for (std::size_t i = result.curve.size() - 10; i < result.curve.size(); ++i)
+    sum += result.curve[i].metric;
   return sum / 10.0;
 }
 }  // namespace
 
-TEST_CASE("actor_critic + vdn reaches 90% of the GaussianSqueeze[10] optimum", "[learn][actor_critic]") {
+TEST_CASE("actor_critic + vdn reaches 90% of the GaussianSqueeze[10] optimum",
+          "[learn][actor_critic]") {
   const double optimum = nm::env::gaussian_squeeze_optimum(10, 10, 20, 10).value;
   REQUIRE(optimum == Approx(21.14).epsilon(1e-3));
   auto env = small_squeeze();
@@ -46,7 +50,8 @@ TEST_CASE("actor_critic + vdn reaches 90% of the GaussianSqueeze[10] optimum", "
   }
 }
 
-TEST_CASE("actor_critic + independent critics also learns GaussianSqueeze[10]", "[learn][actor_critic]") {
+TEST_CASE("actor_critic + independent critics also learns GaussianSqueeze[10]",
+          "[learn][actor_critic]") {
   const double optimum = nm::env::gaussian_squeeze_optimum(10, 10, 20, 10).value;
   const double after = final_metric<il_config>(0, 1000);
   INFO("GS " << after << " (optimum " << optimum << ")");

@@ -51,7 +51,8 @@ TEST_CASE("activation: forward values", "[nn][activation]") {
     matrix<double> y;
     nn::forward(backend::reference{}, all_activations[k], x, cache, y);
     REQUIRE(y.isApprox(expected.row(k), 1e-14));
-    for (int j = 0; j < 4; ++j) REQUIRE(nn::activate(all_activations[k], x(0, j)) == Approx(y(0, j)));
+    for (int j = 0; j < 4; ++j)
+      REQUIRE(nn::activate(all_activations[k], x(0, j)) == Approx(y(0, j)));
   }
 }
 

@@ -48,7 +48,8 @@ TEST_CASE("dense: forward matches a hand computation", "[nn][dense]") {
   matrix<double> y;
   nn::forward(backend::reference{}, layer, x, cache, y);
   matrix<double> expected(2, 3);
-  // row 0: [1*1 + 2*-1, 1*2 + 2*0.5, 1*3 + 2*4] + bias; row 1: [-3 - 0.25, -6 + 0.125, -9 + 1] + bias
+  // row 0: [1*1 + 2*-1, 1*2 + 2*0.5, 1*3 + 2*4] + bias; row 1: [-3 - 0.25, -6 + 0.125, -9 + 1] +
+  // bias
   expected << -0.5, 2, 13,  //
       -2.75, -6.875, -6;
   REQUIRE(y.isApprox(expected, 1e-15));

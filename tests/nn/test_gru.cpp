@@ -127,18 +127,17 @@ TEST_CASE("gru_cell: shapes, names and errors", "[nn][gru]") {
 
   nn::gru_cache<float> cache;
   matrix<float> h_next;
-  REQUIRE_THROWS_MATCHES(nn::forward(backend::reference{}, cell, matrix<float>::Zero(2, 4),
-                                     matrix<float>::Zero(2, 8), cache, h_next),
-                         shape_error,
-                         Catch::Matchers::Message("gru_cell forward: input width: expected 5, got 4"));
-  REQUIRE_THROWS_MATCHES(nn::forward(backend::reference{}, cell, matrix<float>::Zero(2, 5),
-                                     matrix<float>::Zero(3, 8), cache, h_next),
-                         shape_error,
-                         Catch::Matchers::Message("gru_cell forward: h_prev: expected 2x8, got 3x8"));
+  REQUIRE_THROWS_MATCHES(
+      nn::forward(backend::reference{}, cell, matrix<float>::Zero(2, 4), matrix<float>::Zero(2, 8),
+                  cache, h_next),
+      shape_error, Catch::Matchers::Message("gru_cell forward: input width: expected 5, got 4"));
+  REQUIRE_THROWS_MATCHES(
+      nn::forward(backend::reference{}, cell, matrix<float>::Zero(2, 5), matrix<float>::Zero(3, 8),
+                  cache, h_next),
+      shape_error, Catch::Matchers::Message("gru_cell forward: h_prev: expected 2x8, got 3x8"));
   nn::forward(backend::reference{}, cell, matrix<float>::Zero(2, 5), matrix<float>::Zero(2, 8),
               cache, h_next);
-  REQUIRE_THROWS_MATCHES(nn::backward(backend::reference{}, cell, cache,
-                                      matrix<float>::Zero(2, 7), nullptr, nullptr),
-                         shape_error,
-                         Catch::Matchers::Message("gru_cell backward: d_h_next: expected 2x8, got 2x7"));
+  REQUIRE_THROWS_MATCHES(
+      nn::backward(backend::reference{}, cell, cache, matrix<float>::Zero(2, 7), nullptr, nullptr),
+      shape_error, Catch::Matchers::Message("gru_cell backward: d_h_next: expected 2x8, got 2x7"));
 }

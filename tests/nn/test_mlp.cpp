@@ -53,8 +53,8 @@ double smallest_hidden_pre_activation(std::uint64_t seed) {
 TEST_CASE("mlp: gradients match finite differences for every activation", "[nn][mlp]") {
   const activation hidden_choices[] = {activation::relu, activation::elu, activation::tanh,
                                        activation::sigmoid, activation::identity};
-  const activation output_choices[] = {activation::identity, activation::tanh,
-                                       activation::sigmoid, activation::elu};
+  const activation output_choices[] = {activation::identity, activation::tanh, activation::sigmoid,
+                                       activation::elu};
   std::uint64_t seed = 100;
   for (const activation hidden : hidden_choices)
     for (const activation output : output_choices) {
@@ -63,8 +63,8 @@ TEST_CASE("mlp: gradients match finite differences for every activation", "[nn][
       // far outside the finite-difference stencil (2 * 1e-4).
       if (hidden == activation::relu)
         while (smallest_hidden_pre_activation(seed) < 0.01) ++seed;
-      INFO("hidden " << nn::to_string(hidden) << ", output " << nn::to_string(output)
-                     << ", seed " << seed);
+      INFO("hidden " << nn::to_string(hidden) << ", output " << nn::to_string(output) << ", seed "
+                     << seed);
       const auto reports = check_mlp(hidden, output, seed);
       INFO(reports.parameters);
       REQUIRE(reports.parameters.max_relative_error <= 1e-6);
@@ -85,8 +85,8 @@ TEST_CASE("mlp: forward equals the composed dense layers", "[nn][mlp]") {
           .array()
           .tanh()
           .matrix();
-  const matrix<double> pre = (hidden * net.layers[1].weight.value).rowwise() +
-                             net.layers[1].bias.value.row(0);
+  const matrix<double> pre =
+      (hidden * net.layers[1].weight.value).rowwise() + net.layers[1].bias.value.row(0);
   const matrix<double> expected = (1.0 / (1.0 + (-pre.array()).exp())).matrix();
   REQUIRE(y.isApprox(expected, 1e-14));
 }
@@ -109,9 +109,9 @@ TEST_CASE("mlp: sizes, names and shape errors", "[nn][mlp]") {
       nn::forward(backend::reference{}, net, matrix<float>::Zero(2, 5), cache, y), shape_error,
       Catch::Matchers::Message("mlp forward: input width: expected 6, got 5"));
   nn::forward(backend::reference{}, net, matrix<float>::Zero(2, 6), cache, y);
-  REQUIRE_THROWS_MATCHES(
-      nn::backward(backend::reference{}, net, cache, matrix<float>::Zero(2, 3)), shape_error,
-      Catch::Matchers::Message("mlp backward: d_out: expected 2x4, got 2x3"));
+  REQUIRE_THROWS_MATCHES(nn::backward(backend::reference{}, net, cache, matrix<float>::Zero(2, 3)),
+                         shape_error,
+                         Catch::Matchers::Message("mlp backward: d_out: expected 2x4, got 2x3"));
   REQUIRE_THROWS_AS(nn::mlp<float>({6}, activation::relu, activation::identity, g), shape_error);
   REQUIRE_THROWS_AS(nn::mlp<float>({6, 0, 2}, activation::relu, activation::identity, g),
                     shape_error);

@@ -48,6 +48,7 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::f
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <vector>
 
 #include "netmarl/nn/activation.hpp"

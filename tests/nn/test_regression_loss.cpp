@@ -96,7 +96,8 @@ TEST_CASE("huber: PyTorch's values on both branches", "[nn][loss][huber]") {
   const double expected_delta2 = (0.125 + 0.03125 + 4.0 + 2.0) / 4;
   REQUIRE(nn::huber<double>(pred, target, 2.0, d) == Approx(expected_delta2).epsilon(1e-15));
   // smooth_l1 = huber / beta.
-  REQUIRE(nn::smooth_l1<double>(pred, target, 2.0, d) == Approx(expected_delta2 / 2).epsilon(1e-15));
+  REQUIRE(nn::smooth_l1<double>(pred, target, 2.0, d) ==
+          Approx(expected_delta2 / 2).epsilon(1e-15));
 }
 
 TEST_CASE("huber and smooth_l1: gradients match finite differences", "[nn][loss][huber]") {

@@ -42,7 +42,7 @@ TEST_CASE("log_softmax: input gradients match finite differences", "[nn][softmax
 
 TEST_CASE("softmax: values, and stability for huge logits", "[nn][softmax]") {
   matrix<double> x(2, 3);
-  x << 1, 2, 3,  //
+  x << 1, 2, 3,          //
       1000, 1001, 1002;  // naive exp overflows; the max-subtracted form gives row 0's answer
   nn::softmax_cache<double> cache;
   matrix<double> p, log_p;
@@ -54,7 +54,8 @@ TEST_CASE("softmax: values, and stability for huge logits", "[nn][softmax]") {
   REQUIRE(p.row(1).isApprox(expected, 1e-14));
   nn::forward(backend::reference{}, nn::log_softmax{}, x, cache, log_p);
   REQUIRE(log_p.allFinite());
-  REQUIRE(log_p.row(1).isApprox(expected.array().log().matrix(), 1e-12));  // 1000 - 1002.4: cancellation
+  REQUIRE(log_p.row(1).isApprox(expected.array().log().matrix(),
+                                1e-12));  // 1000 - 1002.4: cancellation
 
   matrix<float> very_negative(1, 2);
   very_negative << -1e30f, 0.f;

@@ -3,9 +3,9 @@
 //
 //   auto loss = [&] { /* forward with the current values; return a double */ };
 //   // ... compute the analytic gradients (zero_grad, forward, backward) ...
-//   auto report = netmarl::testing::check_parameter_gradients(params, loss);   // uses p.param->grad
-//   auto report = netmarl::testing::check_gradient(x, analytic_dx, loss, "x");  // a matrix input
-//   INFO(report); REQUIRE(report.max_relative_error <= 1e-6);
+//   auto report = netmarl::testing::check_parameter_gradients(params, loss);   // uses
+//   p.param->grad auto report = netmarl::testing::check_gradient(x, analytic_dx, loss, "x");  // a
+//   matrix input INFO(report); REQUIRE(report.max_relative_error <= 1e-6);
 //
 // Plus random test data: random_matrix(rows, cols, g) uniform in [-1, 1), and
 // random_matrix_away_from_zero(rows, cols, g, margin) whose entries satisfy margin <= |x| < 1.
@@ -53,13 +53,12 @@ struct gradient_check_report {
 
 inline std::ostream& operator<<(std::ostream& os, const gradient_check_report& r) {
   return os << "max relative error " << r.max_relative_error << " at " << r.worst_entry
-            << " (analytic " << r.analytic << ", numeric " << r.numeric << "; "
-            << r.entries_checked << " entries checked)";
+            << " (analytic " << r.analytic << ", numeric " << r.numeric << "; " << r.entries_checked
+            << " entries checked)";
 }
 
 inline double relative_error(double analytic, double numeric, double floor) {
-  return std::abs(analytic - numeric) /
-         std::max({std::abs(analytic), std::abs(numeric), floor});
+  return std::abs(analytic - numeric) / std::max({std::abs(analytic), std::abs(numeric), floor});
 }
 
 // d loss / d x by the fourth-order central difference; x is restored bit for bit.
@@ -116,8 +115,8 @@ inline void fail_if_empty(gradient_check_report& report) {
 
 // One matrix input (the layer's x, a previous hidden state, logits of a loss).
 template <class Loss>
-gradient_check_report check_gradient(matrix<double>& x, const matrix<double>& analytic,
-                                     Loss&& loss, const std::string& name = "input",
+gradient_check_report check_gradient(matrix<double>& x, const matrix<double>& analytic, Loss&& loss,
+                                     const std::string& name = "input",
                                      const gradient_check_options& options = {}) {
   gradient_check_report report;
   check_gradient_into(report, x, analytic, loss, name, options);

@@ -5,8 +5,6 @@
 #include "netmarl/factor/concept.hpp"
 #include "netmarl/factor/independent.hpp"
 #include "netmarl/factor/vdn.hpp"
-#include "netmarl/topology/concept.hpp"
-#include "netmarl/topology/models.hpp"
 #include "netmarl/learn/actor_critic.hpp"
 #include "netmarl/learn/concept.hpp"
 #include "netmarl/learn/dqn.hpp"
@@ -14,6 +12,8 @@
 #include "netmarl/message/none.hpp"
 #include "netmarl/sharing/concept.hpp"
 #include "netmarl/sharing/none.hpp"
+#include "netmarl/topology/concept.hpp"
+#include "netmarl/topology/models.hpp"
 
 namespace nm = netmarl;
 

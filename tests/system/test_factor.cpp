@@ -33,7 +33,8 @@ TEST_CASE("vdn: argmax of Q_tot equals the per-agent argmaxes (IGM)", "[factor][
     for (int i = 0; i < 9; ++i) utilities(i / 3, i % 3) = g.normal();
     matrix<double> joint(27, 3), state = matrix<double>::Zero(27, 1), q_tot;
     for (int j = 0; j < 27; ++j)
-      for (int i = 0; i < 3; ++i) joint(j, i) = utilities(i, (j / (i == 0 ? 1 : i == 1 ? 3 : 9)) % 3);
+      for (int i = 0; i < 3; ++i)
+        joint(j, i) = utilities(i, (j / (i == 0 ? 1 : i == 1 ? 3 : 9)) % 3);
     vdn.forward(nm::backend::reference{}, joint, state, q_tot);
     nm::index best_joint = 0;
     q_tot.col(0).maxCoeff(&best_joint);

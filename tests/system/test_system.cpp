@@ -37,7 +37,7 @@ TEST_CASE("system: budgets count epochs and environment steps", "[system]") {
   nm::system<config> sys(nm::env::spec_of(env), s, 0);
   const auto by_epochs = sys.train(env, nm::epochs{3});
   REQUIRE(by_epochs.curve.size() == 3);
-  CHECK(by_epochs.curve.back().env_steps == 12);  // GS episodes last one step
+  CHECK(by_epochs.curve.back().env_steps == 12);        // GS episodes last one step
   const auto by_steps = sys.train(env, nm::steps{20});  // continues: 12 -> 20 steps = 2 epochs
   CHECK(by_steps.curve.size() == 2);
   CHECK(sys.env_steps() == 20);

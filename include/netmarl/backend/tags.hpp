@@ -5,7 +5,6 @@
 // a missing CUDA kernel must fail to compile, never run host loops over device memory.
 #include <cstddef>
 #include <string>
-
 #include <xsimd/xsimd.hpp>
 
 namespace netmarl::backend {

@@ -22,9 +22,17 @@
   } while (0)
 #endif
 
+// NETMARL_CHECK(cond, error_type, message): for user input on hot paths, always on. The message
+// expression is evaluated only when the check fails, so a passing check allocates nothing.
+#define NETMARL_CHECK(cond, error_type, message) \
+  do {                                           \
+    if (!(cond)) throw error_type(message);      \
+  } while (0)
+
 namespace netmarl {
 
-// Throws E with `message` unless `cond` holds: for user input, always on.
+// Throws E with `message` unless `cond` holds: for user input on cold paths (constructors,
+// settings). The caller builds the message before the call: in a per-step path use NETMARL_CHECK.
 template <class E = invalid_argument>
 inline void require(bool cond, const std::string& message) {
   if (!cond) throw E(message);

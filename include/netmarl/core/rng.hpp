@@ -117,10 +117,9 @@ class rng {
 
   // One Philox4x32-10 block: counter = (position, stream), key = seed.
   void refill() noexcept {
-    std::array<std::uint32_t, 4> c{static_cast<std::uint32_t>(counter_),
-                                   static_cast<std::uint32_t>(counter_ >> 32),
-                                   static_cast<std::uint32_t>(stream_),
-                                   static_cast<std::uint32_t>(stream_ >> 32)};
+    std::array<std::uint32_t, 4> c{
+        static_cast<std::uint32_t>(counter_), static_cast<std::uint32_t>(counter_ >> 32),
+        static_cast<std::uint32_t>(stream_), static_cast<std::uint32_t>(stream_ >> 32)};
     std::array<std::uint32_t, 2> k{static_cast<std::uint32_t>(seed_),
                                    static_cast<std::uint32_t>(seed_ >> 32)};
     for (int round = 0; round < 10; ++round) {

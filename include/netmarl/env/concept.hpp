@@ -56,7 +56,8 @@ concept HasEpisodeMetric = Environment<E> && requires(const E ce) {
 };
 
 // Checks a joint action: the right count and every entry in [0, num_actions).
-// Takes the name as a view so that the check itself never allocates: only a failure builds a string.
+// Takes the name as a view so that the check itself never allocates: only a failure builds a
+// string.
 inline void check_actions(std::span<const int> actions, index agents, index num_actions,
                           std::string_view env_name_view) {
   if (static_cast<index>(actions.size()) == agents) {

@@ -14,16 +14,19 @@
 namespace netmarl {
 
 template <class F>
-concept Factorization = requires { typename F::settings; typename F::template model<double>; } &&
-    std::constructible_from<typename F::template model<double>, index, index,
-                            const typename F::settings&, rng&> &&
-    requires(typename F::template model<double>& m, const matrix<double>& q,
-             matrix<double>& out) {
-      { m.outputs() } -> std::convertible_to<index>;
-      { F::template model<double>::per_agent } -> std::convertible_to<bool>;
-      m.forward(backend::reference{}, q, q, out);
-      m.backward(backend::reference{}, q, out);
-    };
+concept Factorization = requires {
+  typename F::settings;
+  typename F::template model<double>;
+}
+&&std::constructible_from<typename F::template model<double>, index, index,
+                          const typename F::settings&,
+                          rng&>&& requires(typename F::template model<double>& m,
+                                           const matrix<double>& q, matrix<double>& out) {
+  { m.outputs() } -> std::convertible_to<index>;
+  { F::template model<double>::per_agent } -> std::convertible_to<bool>;
+  m.forward(backend::reference{}, q, q, out);
+  m.backward(backend::reference{}, q, out);
+};
 
 namespace factor {
 // The smallest Factorization (independent utilities): the system's stand-in for a wrong slot.
@@ -36,9 +39,13 @@ struct stand_in {
     model(index agents, index, const settings&, rng&) : agents_(agents) {}
     index outputs() const { return agents_; }
     template <class B>
-    void forward(B, const_matrix_ref<T> q, const_matrix_ref<T>, matrix<T>& out) { out = q; }
+    void forward(B, const_matrix_ref<T> q, const_matrix_ref<T>, matrix<T>& out) {
+      out = q;
+    }
     template <class B>
-    void backward(B, const_matrix_ref<T> d_out, matrix<T>& d_q) { d_q = d_out; }
+    void backward(B, const_matrix_ref<T> d_out, matrix<T>& d_q) {
+      d_q = d_out;
+    }
     index agents_;
   };
 };

@@ -4,8 +4,8 @@
 
 #include "netmarl/backend/tags.hpp"
 #include "netmarl/core/assert.hpp"
-#include "netmarl/core/tensor.hpp"
 #include "netmarl/core/rng.hpp"
+#include "netmarl/core/tensor.hpp"
 #include "netmarl/nn/parameter.hpp"
 
 namespace netmarl::factor {
@@ -22,9 +22,9 @@ struct independent {
 
     template <class B>
     void forward(B, const_matrix_ref<T> q, const_matrix_ref<T> /*state*/, matrix<T>& out) {
-      require<shape_error>(q.cols() == agents_, "factor::independent: q has " +
-                                                    std::to_string(q.cols()) + " columns, expected " +
-                                                    std::to_string(agents_) + " agents");
+      NETMARL_CHECK(q.cols() == agents_, shape_error,
+                    "factor::independent: q has " + std::to_string(q.cols()) +
+                        " columns, expected " + std::to_string(agents_) + " agents");
       ensure_shape(out, q.rows(), q.cols());
       out = q;
     }

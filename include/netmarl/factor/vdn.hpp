@@ -4,8 +4,8 @@
 
 #include "netmarl/backend/tags.hpp"
 #include "netmarl/core/assert.hpp"
-#include "netmarl/core/tensor.hpp"
 #include "netmarl/core/rng.hpp"
+#include "netmarl/core/tensor.hpp"
 #include "netmarl/nn/parameter.hpp"
 
 namespace netmarl::factor {
@@ -22,9 +22,9 @@ struct vdn {
 
     template <class B>
     void forward(B, const_matrix_ref<T> q, const_matrix_ref<T> /*state*/, matrix<T>& q_tot) {
-      require<shape_error>(q.cols() == agents_, "factor::vdn: q has " + std::to_string(q.cols()) +
-                                                    " columns, expected " +
-                                                    std::to_string(agents_) + " agents");
+      NETMARL_CHECK(q.cols() == agents_, shape_error,
+                    "factor::vdn: q has " + std::to_string(q.cols()) + " columns, expected " +
+                        std::to_string(agents_) + " agents");
       ensure_shape(q_tot, q.rows(), 1);
       q_tot = q.rowwise().sum();
     }

@@ -17,6 +17,7 @@
 #include "netmarl/nn/activation.hpp"
 #include "netmarl/nn/loss.hpp"
 #include "netmarl/nn/mlp.hpp"
+#include "netmarl/nn/mlp_sizes.hpp"
 #include "netmarl/nn/softmax.hpp"
 #include "netmarl/optim/adam.hpp"
 #include "netmarl/optim/clip.hpp"
@@ -25,14 +26,14 @@ namespace netmarl::learn {
 
 struct actor_critic {
   struct settings {
-    index hidden = 64;               // width of the actor's and the local Q's hidden layers (VAST: 64)
-    index hidden_layers = 2;         // VAST: obs -> 64 -> 64 -> |A|
+    index hidden = 64;        // width of the actor's and the local Q's hidden layers (VAST: 64)
+    index hidden_layers = 2;  // VAST: obs -> 64 -> 64 -> |A|
     double actor_learning_rate = 1e-3;   // Adam (VAST code)
     double critic_learning_rate = 1e-3;  // Adam (VAST code)
-    double clip_norm = 1.0;          // global gradient-norm clip per network (VAST code)
-    double gamma = 0.99;             // discount of the Monte-Carlo returns
-    double entropy_weight = 0.0;     // optional entropy bonus on the actor (VAST: none)
-    bool critic_baseline = true;     // A = R - sum_a pi Q_i; false: plain REINFORCE, A = R
+    double clip_norm = 1.0;              // global gradient-norm clip per network (VAST code)
+    double gamma = 0.99;                 // discount of the Monte-Carlo returns
+    double entropy_weight = 0.0;         // optional entropy bonus on the actor (VAST: none)
+    bool critic_baseline = true;         // A = R - sum_a pi Q_i; false: plain REINFORCE, A = R
   };
 
   template <class Slots>
@@ -48,9 +49,11 @@ struct actor_critic {
           settings_(validated(s.learner)),
           message_(spec.agents, spec.observation_size, s.message, g),
           factor_(spec.agents, spec.state_size, s.factor, g),
-          actor_(layer_sizes(message_.output_size(), settings_, spec.actions), nn::activation::elu,
-                 nn::activation::identity, g),
-          local_q_(layer_sizes(spec.observation_size, settings_, spec.actions),
+          actor_(nn::mlp_sizes(message_.output_size(), settings_.hidden, settings_.hidden_layers,
+                               spec.actions),
+                 nn::activation::elu, nn::activation::identity, g),
+          local_q_(nn::mlp_sizes(spec.observation_size, settings_.hidden, settings_.hidden_layers,
+                                 spec.actions),
                    nn::activation::elu, nn::activation::identity, g),
           actor_params_(collect_actor()),
           critic_params_(collect_critic()),
@@ -112,12 +115,6 @@ struct actor_critic {
       require(s.clip_norm > 0, "actor_critic: clip_norm must be positive");
       return s;
     }
-    static std::vector<index> layer_sizes(index in, const settings& s, index out) {
-      std::vector<index> sizes{in};
-      for (index l = 0; l < s.hidden_layers; ++l) sizes.push_back(s.hidden);
-      sizes.push_back(out);
-      return sizes;
-    }
     nn::parameter_list<T> collect_actor() {
       nn::parameter_list<T> p;
       message_.append_parameters(p, "message.");
@@ -157,8 +154,8 @@ struct actor_critic {
         for (index i = 0; i < n; ++i) d_q_all_(t * n + i, buffer_.action(t, i)) = d_q_chosen_(t, i);
       critic_optimizer_.zero_grad();
       nn::backward(B{}, local_q_, q_cache_, d_q_all_, nullptr);
-      stats.critic_grad_norm = static_cast<double>(
-          optim::clip_grad_norm(critic_params_, T(settings_.clip_norm)));
+      stats.critic_grad_norm =
+          static_cast<double>(optim::clip_grad_norm(critic_params_, T(settings_.clip_norm)));
       critic_optimizer_.step();
     }
 
@@ -169,7 +166,8 @@ struct actor_critic {
       message_.forward(B{}, buffer_.observations(), graph_views(), embedding_);
       nn::forward(B{}, actor_, embedding_, actor_cache_, logits_);
       nn::forward(B{}, nn::softmax{}, logits_, softmax_cache_, probs_);
-      if (settings_.critic_baseline) nn::forward(B{}, local_q_, buffer_.observations(), q_cache_, q_all_);
+      if (settings_.critic_baseline)
+        nn::forward(B{}, local_q_, buffer_.observations(), q_cache_, q_all_);
       const auto returns = buffer_.agent_returns();
       ensure_shape(d_logits_, rows, spec_.actions);
       double loss = 0;

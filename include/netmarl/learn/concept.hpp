@@ -98,17 +98,19 @@ struct stand_in_slots {
 }  // namespace learn
 
 template <class L>
-concept Learner =
-    requires { typename L::settings; typename L::template model<learn::stand_in_slots<L>>; } &&
-    std::constructible_from<typename L::template model<learn::stand_in_slots<L>>,
-                            const env::spec&,
-                            const learn::slot_settings<learn::stand_in_slots<L>>&, rng&> &&
-    requires(typename L::template model<learn::stand_in_slots<L>>& m, const learn::decision& d,
-             std::span<int> actions, const learn::transition& t) {
-      m.act(d, actions, learn::mode::explore);
-      m.observe(t);
-      m.end_episode();
-      { m.end_epoch() } -> std::same_as<learn::update_stats>;
-    };
+concept Learner = requires {
+  typename L::settings;
+  typename L::template model<learn::stand_in_slots<L>>;
+}
+&&std::constructible_from<typename L::template model<learn::stand_in_slots<L>>, const env::spec&,
+                          const learn::slot_settings<learn::stand_in_slots<L>>&,
+                          rng&>&& requires(typename L::template model<learn::stand_in_slots<L>>& m,
+                                           const learn::decision& d, std::span<int> actions,
+                                           const learn::transition& t) {
+  m.act(d, actions, learn::mode::explore);
+  m.observe(t);
+  m.end_episode();
+  { m.end_epoch() } -> std::same_as<learn::update_stats>;
+};
 
 }  // namespace netmarl

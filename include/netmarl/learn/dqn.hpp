@@ -18,6 +18,7 @@
 #include "netmarl/learn/replay.hpp"
 #include "netmarl/nn/activation.hpp"
 #include "netmarl/nn/mlp.hpp"
+#include "netmarl/nn/mlp_sizes.hpp"
 #include "netmarl/optim/adam.hpp"
 #include "netmarl/optim/clip.hpp"
 #include "netmarl/optim/target.hpp"
@@ -26,19 +27,19 @@ namespace netmarl::learn {
 
 struct dqn {
   struct settings {
-    index hidden = 64;                  // width of the utility network's hidden layers
+    index hidden = 64;  // width of the utility network's hidden layers
     index hidden_layers = 2;
-    double learning_rate = 5e-4;        // Adam (PyMARL: 5e-4)
+    double learning_rate = 5e-4;  // Adam (PyMARL: 5e-4)
     double gamma = 0.99;
-    std::int64_t batch_size = 32;       // transitions per gradient step
+    std::int64_t batch_size = 32;  // transitions per gradient step
     std::int64_t buffer_capacity = 5000;
-    std::int64_t learning_starts = 0;   // transitions stored before the first update (>= batch_size)
-    std::int64_t train_interval = 1;    // environment steps between update rounds
-    std::int64_t updates_per_step = 1;  // gradient steps per update round
+    std::int64_t learning_starts = 0;  // transitions stored before the first update (>= batch_size)
+    std::int64_t train_interval = 1;   // environment steps between update rounds
+    std::int64_t updates_per_step = 1;          // gradient steps per update round
     std::int64_t target_update_interval = 200;  // gradient steps between hard target updates
-    double target_tau = 0.0;            // > 0: Polyak update with this tau every step instead
+    double target_tau = 0.0;  // > 0: Polyak update with this tau every step instead
     bool double_q = true;
-    double clip_norm = 10.0;            // PyMARL grad_norm_clip
+    double clip_norm = 10.0;  // PyMARL grad_norm_clip
     epsilon_schedule epsilon{};
   };
 
@@ -55,8 +56,9 @@ struct dqn {
           settings_(validated(s.learner)),
           message_(spec.agents, spec.observation_size, s.message, g),
           factor_(spec.agents, spec.state_size, s.factor, g),
-          q_net_(layer_sizes(message_.output_size(), settings_, spec.actions), nn::activation::elu,
-                 nn::activation::identity, g),
+          q_net_(nn::mlp_sizes(message_.output_size(), settings_.hidden, settings_.hidden_layers,
+                               spec.actions),
+                 nn::activation::elu, nn::activation::identity, g),
           target_message_(message_),
           target_factor_(factor_),
           target_q_net_(q_net_),
@@ -115,8 +117,10 @@ struct dqn {
       const std::string who = "dqn";
       require(s.hidden >= 1, who + ": hidden must be >= 1, got " + std::to_string(s.hidden));
       require(s.learning_rate > 0, who + ": learning_rate must be positive");
-      require(s.gamma >= 0 && s.gamma <= 1, who + ": gamma must be in [0, 1], got " + std::to_string(s.gamma));
-      require(s.batch_size >= 1, who + ": batch_size must be >= 1, got " + std::to_string(s.batch_size));
+      require(s.gamma >= 0 && s.gamma <= 1,
+              who + ": gamma must be in [0, 1], got " + std::to_string(s.gamma));
+      require(s.batch_size >= 1,
+              who + ": batch_size must be >= 1, got " + std::to_string(s.batch_size));
       require(s.buffer_capacity >= s.batch_size,
               who + ": buffer_capacity (" + std::to_string(s.buffer_capacity) +
                   ") must be >= batch_size (" + std::to_string(s.batch_size) + ")");
@@ -126,12 +130,6 @@ struct dqn {
       require(s.target_tau >= 0 && s.target_tau <= 1, who + ": target_tau must be in [0, 1]");
       s.epsilon.validate(who);
       return s;
-    }
-    static std::vector<index> layer_sizes(index in, const settings& s, index out) {
-      std::vector<index> sizes{in};
-      for (index l = 0; l < s.hidden_layers; ++l) sizes.push_back(s.hidden);
-      sizes.push_back(out);
-      return sizes;
     }
     static nn::parameter_list<T> collect(message_model& m, nn::mlp<T>& q, factor_model& f) {
       nn::parameter_list<T> p;
@@ -195,7 +193,8 @@ struct dqn {
         const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
         const T not_done = T(1) - replay_.done()(slot, 0);
         for (index o = 0; o < outputs; ++o) {
-          const T r = factor_model::per_agent ? replay_.rewards()(slot, o) : replay_.global_rewards()(slot, 0);
+          const T r = factor_model::per_agent ? replay_.rewards()(slot, o)
+                                              : replay_.global_rewards()(slot, 0);
           y_(k, o) = r + gamma * not_done * t_mixed_(k, o);
           mask_(k, o) = factor_model::per_agent ? replay_.alive()(slot, o) : T(1);
         }

@@ -26,10 +26,11 @@ class epoch_buffer {
 
   void push(const transition& t) {
     const index n = spec_.agents;
-    require<shape_error>(t.observations.rows() == n && t.observations.cols() == spec_.observation_size,
-                         "epoch_buffer: observations are " + std::to_string(t.observations.rows()) +
-                             "x" + std::to_string(t.observations.cols()) + ", expected " +
-                             std::to_string(n) + "x" + std::to_string(spec_.observation_size));
+    NETMARL_CHECK(t.observations.rows() == n && t.observations.cols() == spec_.observation_size,
+                  shape_error,
+                  "epoch_buffer: observations are " + std::to_string(t.observations.rows()) + "x" +
+                      std::to_string(t.observations.cols()) + ", expected " + std::to_string(n) +
+                      "x" + std::to_string(spec_.observation_size));
     reserve(steps_ + 1);
     observations_.middleRows(steps_ * n, n) = t.observations.template cast<T>();
     for (index s = 0; s < spec_.state_size; ++s)
@@ -63,11 +64,13 @@ class epoch_buffer {
   index agents() const { return spec_.agents; }
 
   // Views of the filled part.
-  auto observations() const { return observations_.topRows(steps_ * spec_.agents); }  // [steps*N, F]
-  auto states() const { return states_.topRows(steps_); }                             // [steps, S]
-  auto agent_returns() const { return agent_returns_.topRows(steps_); }               // [steps, N]
-  auto global_returns() const { return global_returns_.topRows(steps_); }             // [steps, 1]
-  auto alive() const { return alive_.topRows(steps_); }                               // [steps, N]
+  auto observations() const {
+    return observations_.topRows(steps_ * spec_.agents);
+  }                                                                        // [steps*N, F]
+  auto states() const { return states_.topRows(steps_); }                  // [steps, S]
+  auto agent_returns() const { return agent_returns_.topRows(steps_); }    // [steps, N]
+  auto global_returns() const { return global_returns_.topRows(steps_); }  // [steps, 1]
+  auto alive() const { return alive_.topRows(steps_); }                    // [steps, N]
   int action(index step, index agent) const {
     return actions_[static_cast<std::size_t>(step * spec_.agents + agent)];
   }

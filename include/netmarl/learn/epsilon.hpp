@@ -15,7 +15,8 @@ struct epsilon_schedule {
 
   double at(std::int64_t step) const {
     if (anneal_steps <= 0 || step >= anneal_steps) return finish;
-    const double t = static_cast<double>(std::max<std::int64_t>(step, 0)) / static_cast<double>(anneal_steps);
+    const double t =
+        static_cast<double>(std::max<std::int64_t>(step, 0)) / static_cast<double>(anneal_steps);
     return start + t * (finish - start);
   }
 
@@ -23,8 +24,8 @@ struct epsilon_schedule {
     require(start >= 0 && start <= 1 && finish >= 0 && finish <= 1,
             who + ": epsilon start and finish must be in [0, 1], got " + std::to_string(start) +
                 " and " + std::to_string(finish));
-    require(anneal_steps >= 0, who + ": epsilon anneal_steps must be >= 0, got " +
-                                   std::to_string(anneal_steps));
+    require(anneal_steps >= 0,
+            who + ": epsilon anneal_steps must be >= 0, got " + std::to_string(anneal_steps));
   }
 };
 

@@ -69,7 +69,8 @@ class replay_buffer {
   // Fills `indices` with uniform draws (with replacement) from the stored transitions.
   void sample(rng& g, std::vector<std::int64_t>& indices) const {
     NETMARL_ASSERT(size_ > 0, "sampling an empty replay buffer");
-    for (auto& i : indices) i = static_cast<std::int64_t>(g.below(static_cast<std::uint64_t>(size_)));
+    for (auto& i : indices)
+      i = static_cast<std::int64_t>(g.below(static_cast<std::uint64_t>(size_)));
   }
 
   const env::spec& spec() const { return spec_; }
@@ -85,7 +86,9 @@ class replay_buffer {
   int action(std::int64_t slot, index agent) const {
     return actions_[static_cast<std::size_t>(slot * spec_.agents + agent)];
   }
-  const graph::csr& graph(std::int64_t slot) const { return graphs_[static_cast<std::size_t>(slot)]; }
+  const graph::csr& graph(std::int64_t slot) const {
+    return graphs_[static_cast<std::size_t>(slot)];
+  }
   const graph::csr& next_graph(std::int64_t slot) const {
     return next_graphs_[static_cast<std::size_t>(slot)];
   }

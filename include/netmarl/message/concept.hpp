@@ -14,16 +14,21 @@
 namespace netmarl {
 
 template <class M>
-concept MessagePassing = requires { typename M::settings; typename M::template model<double>; } &&
-    std::constructible_from<typename M::template model<double>, index, index,
-                            const typename M::settings&, rng&> &&
-    requires(typename M::template model<double>& m, const matrix<double>& x,
-             std::span<const csr_view> graphs, matrix<double>& out, matrix<double>* d_x) {
-      { m.output_size() } -> std::convertible_to<index>;
-      { M::template model<double>::uses_graph } -> std::convertible_to<bool>;
-      m.forward(backend::reference{}, x, graphs, out);
-      m.backward(backend::reference{}, x, d_x);
-    };
+concept MessagePassing = requires {
+  typename M::settings;
+  typename M::template model<double>;
+}
+&&std::constructible_from<typename M::template model<double>, index, index,
+                          const typename M::settings&,
+                          rng&>&& requires(typename M::template model<double>& m,
+                                           const matrix<double>& x,
+                                           std::span<const csr_view> graphs, matrix<double>& out,
+                                           matrix<double>* d_x) {
+  { m.output_size() } -> std::convertible_to<index>;
+  { M::template model<double>::uses_graph } -> std::convertible_to<bool>;
+  m.forward(backend::reference{}, x, graphs, out);
+  m.backward(backend::reference{}, x, d_x);
+};
 
 namespace message {
 // The smallest MessagePassing (identity): the system's stand-in for a wrong slot.
@@ -35,9 +40,13 @@ struct stand_in {
     model(index, index input_size, const settings&, rng&) : size_(input_size) {}
     index output_size() const { return size_; }
     template <class B>
-    void forward(B, const_matrix_ref<T> x, std::span<const csr_view>, matrix<T>& out) { out = x; }
+    void forward(B, const_matrix_ref<T> x, std::span<const csr_view>, matrix<T>& out) {
+      out = x;
+    }
     template <class B>
-    void backward(B, const_matrix_ref<T> d_out, matrix<T>* d_x) { if (d_x) *d_x = d_out; }
+    void backward(B, const_matrix_ref<T> d_out, matrix<T>* d_x) {
+      if (d_x) *d_x = d_out;
+    }
     index size_;
   };
 };

@@ -3,9 +3,9 @@
 #include <span>
 #include <string>
 
-#include "netmarl/core/csr_view.hpp"
 #include "netmarl/backend/tags.hpp"
 #include "netmarl/core/assert.hpp"
+#include "netmarl/core/csr_view.hpp"
 #include "netmarl/core/rng.hpp"
 #include "netmarl/core/tensor.hpp"
 #include "netmarl/nn/parameter.hpp"
@@ -24,9 +24,9 @@ struct none {
 
     template <class B>
     void forward(B, const_matrix_ref<T> x, std::span<const csr_view>, matrix<T>& out) {
-      require<shape_error>(x.cols() == size_, "message::none: input has " +
-                                                  std::to_string(x.cols()) + " features, expected " +
-                                                  std::to_string(size_));
+      NETMARL_CHECK(x.cols() == size_, shape_error,
+                    "message::none: input has " + std::to_string(x.cols()) +
+                        " features, expected " + std::to_string(size_));
       ensure_shape(out, x.rows(), x.cols());
       out = x;
     }

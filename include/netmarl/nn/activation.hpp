@@ -14,11 +14,16 @@ enum class activation { identity, relu, elu, tanh, sigmoid };
 
 inline std::string to_string(activation a) {
   switch (a) {
-    case activation::identity: return "identity";
-    case activation::relu: return "relu";
-    case activation::elu: return "elu";
-    case activation::tanh: return "tanh";
-    case activation::sigmoid: return "sigmoid";
+    case activation::identity:
+      return "identity";
+    case activation::relu:
+      return "relu";
+    case activation::elu:
+      return "elu";
+    case activation::tanh:
+      return "tanh";
+    case activation::sigmoid:
+      return "sigmoid";
   }
   return "unknown activation";
 }
@@ -27,11 +32,16 @@ inline std::string to_string(activation a) {
 template <class T>
 T activate(activation a, T x) {
   switch (a) {
-    case activation::identity: return x;
-    case activation::relu: return x > T(0) ? x : T(0);
-    case activation::elu: return x > T(0) ? x : std::expm1(x);
-    case activation::tanh: return std::tanh(x);
-    case activation::sigmoid: return T(1) / (T(1) + std::exp(-x));
+    case activation::identity:
+      return x;
+    case activation::relu:
+      return x > T(0) ? x : T(0);
+    case activation::elu:
+      return x > T(0) ? x : std::expm1(x);
+    case activation::tanh:
+      return std::tanh(x);
+    case activation::sigmoid:
+      return T(1) / (T(1) + std::exp(-x));
   }
   return x;
 }
@@ -40,11 +50,16 @@ T activate(activation a, T x) {
 template <class T>
 T derivative_from_output(activation a, T y) {
   switch (a) {
-    case activation::identity: return T(1);
-    case activation::relu: return y > T(0) ? T(1) : T(0);
-    case activation::elu: return y > T(0) ? T(1) : y + T(1);
-    case activation::tanh: return T(1) - y * y;
-    case activation::sigmoid: return y * (T(1) - y);
+    case activation::identity:
+      return T(1);
+    case activation::relu:
+      return y > T(0) ? T(1) : T(0);
+    case activation::elu:
+      return y > T(0) ? T(1) : y + T(1);
+    case activation::tanh:
+      return T(1) - y * y;
+    case activation::sigmoid:
+      return y * (T(1) - y);
   }
   return T(1);
 }
@@ -54,10 +69,18 @@ template <class T>
 void activate(activation a, const_matrix_arg<T> in, matrix_ref<T> out) {
   NETMARL_ASSERT(in.rows() == out.rows() && in.cols() == out.cols(), "activate: shapes differ");
   switch (a) {
-    case activation::identity: out = in; return;
-    case activation::relu: out = in.cwiseMax(T(0)); return;
-    case activation::tanh: out = in.array().tanh().matrix(); return;
-    case activation::sigmoid: out = (T(1) / (T(1) + (-in.array()).exp())).matrix(); return;
+    case activation::identity:
+      out = in;
+      return;
+    case activation::relu:
+      out = in.cwiseMax(T(0));
+      return;
+    case activation::tanh:
+      out = in.array().tanh().matrix();
+      return;
+    case activation::sigmoid:
+      out = (T(1) / (T(1) + (-in.array()).exp())).matrix();
+      return;
     case activation::elu:
       out = in.unaryExpr([](T x) { return x > T(0) ? x : std::expm1(x); });
       return;
@@ -72,7 +95,9 @@ void activation_backward(activation a, const_matrix_arg<T> out, const_matrix_arg
                      d_in.rows() == d_out.rows() && d_in.cols() == d_out.cols(),
                  "activation_backward: shapes differ");
   switch (a) {
-    case activation::identity: d_in = d_out; return;
+    case activation::identity:
+      d_in = d_out;
+      return;
     case activation::relu:
       d_in = (out.array() > T(0)).select(d_out.array(), T(0)).matrix();
       return;
@@ -83,7 +108,8 @@ void activation_backward(activation a, const_matrix_arg<T> out, const_matrix_arg
       d_in = (d_out.array() * out.array() * (T(1) - out.array())).matrix();
       return;
     case activation::elu:
-      d_in = (out.array() > T(0)).select(d_out.array(), d_out.array() * (out.array() + T(1))).matrix();
+      d_in =
+          (out.array() > T(0)).select(d_out.array(), d_out.array() * (out.array() + T(1))).matrix();
       return;
   }
 }

@@ -22,8 +22,8 @@ inline void require_indices(const char* name, const char* what, std::span<const 
                  static_cast<index>(indices.size()));
   for (std::size_t r = 0; r < indices.size(); ++r)
     if (indices[r] < 0 || indices[r] >= cols)
-      throw invalid_argument(std::string(name) + ": " + what + "[" + std::to_string(r) + "] = " +
-                             std::to_string(indices[r]) + " is out of range [0, " +
+      throw invalid_argument(std::string(name) + ": " + what + "[" + std::to_string(r) +
+                             "] = " + std::to_string(indices[r]) + " is out of range [0, " +
                              std::to_string(cols) + ")");
 }
 
@@ -54,8 +54,7 @@ T cross_entropy(const_matrix_arg<T> logits, std::span<const int> labels, matrix<
 template <class T>
 void categorical_log_prob(const_matrix_arg<T> logits, std::span<const int> actions,
                           column_vector<T>& log_prob) {
-  detail::require_indices("categorical_log_prob", "actions", actions, logits.rows(),
-                          logits.cols());
+  detail::require_indices("categorical_log_prob", "actions", actions, logits.rows(), logits.cols());
   ensure_shape(log_prob, logits.rows(), 1);
   for (index r = 0; r < logits.rows(); ++r)
     log_prob(r) = logits(r, actions[r]) - log_sum_exp<T>(logits.row(r));
@@ -68,8 +67,8 @@ void categorical_log_prob_backward(const_matrix_arg<T> logits, std::span<const i
                                    per_row<T> d_log_prob, matrix<T>& d_logits) {
   detail::require_indices("categorical_log_prob_backward", "actions", actions, logits.rows(),
                           logits.cols());
-  require_size("categorical_log_prob_backward", "d_log_prob (one per row of logits)",
-               logits.rows(), static_cast<index>(d_log_prob.size()));
+  require_size("categorical_log_prob_backward", "d_log_prob (one per row of logits)", logits.rows(),
+               static_cast<index>(d_log_prob.size()));
   ensure_shape(d_logits, logits.rows(), logits.cols());
   for (index r = 0; r < logits.rows(); ++r) {
     const T normaliser = log_sum_exp<T>(logits.row(r));
@@ -81,10 +80,9 @@ void categorical_log_prob_backward(const_matrix_arg<T> logits, std::span<const i
 // The policy-gradient (REINFORCE / actor) loss -(1/rows) sum_r w_r log pi(action_r | row r),
 // w_r an advantage or return (treated as a constant), 0 for masked rows. Writes its d_logits.
 template <class T>
-T policy_gradient_loss(const_matrix_arg<T> logits, std::span<const int> actions,
-                       per_row<T> weight, matrix<T>& d_logits) {
-  detail::require_indices("policy_gradient_loss", "actions", actions, logits.rows(),
-                          logits.cols());
+T policy_gradient_loss(const_matrix_arg<T> logits, std::span<const int> actions, per_row<T> weight,
+                       matrix<T>& d_logits) {
+  detail::require_indices("policy_gradient_loss", "actions", actions, logits.rows(), logits.cols());
   require_size("policy_gradient_loss", "weights (one per row of logits)", logits.rows(),
                static_cast<index>(weight.size()));
   ensure_shape(d_logits, logits.rows(), logits.cols());

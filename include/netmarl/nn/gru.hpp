@@ -55,13 +55,13 @@ struct gru_cell {
 
 template <class T>
 struct gru_cache {
-  matrix<T> x;            // [batch, inputs]  copy of the input
-  matrix<T> h_prev;       // [batch, hidden]  copy of the previous state
-  matrix<T> gates;        // [batch, 3 hidden] r | z | n after their nonlinearities
-  matrix<T> hidden_pre;   // [batch, 3 hidden] h W_hh + b_hh (its n block is needed by backward)
-  matrix<T> d_input_pre;  // [batch, 3 hidden] backward scratch: gradient w.r.t. x W_ih + b_ih
-  matrix<T> d_hidden_pre; // [batch, 3 hidden] backward scratch: gradient w.r.t. h W_hh + b_hh
-  matrix<T> d_h_direct;   // [batch, hidden] backward scratch: z * d_h_next, so d_h_prev may alias it
+  matrix<T> x;             // [batch, inputs]  copy of the input
+  matrix<T> h_prev;        // [batch, hidden]  copy of the previous state
+  matrix<T> gates;         // [batch, 3 hidden] r | z | n after their nonlinearities
+  matrix<T> hidden_pre;    // [batch, 3 hidden] h W_hh + b_hh (its n block is needed by backward)
+  matrix<T> d_input_pre;   // [batch, 3 hidden] backward scratch: gradient w.r.t. x W_ih + b_ih
+  matrix<T> d_hidden_pre;  // [batch, 3 hidden] backward scratch: gradient w.r.t. h W_hh + b_hh
+  matrix<T> d_h_direct;    // [batch, hidden] backward scratch: z * d_h_next (d_h_prev may alias it)
 };
 
 template <HostBackend B, class T>

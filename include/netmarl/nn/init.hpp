@@ -44,8 +44,8 @@ void xavier_normal(matrix<T>& m, rng& g, double gain = 1.0) {
   normal(m, g, 0.0, gain * std::sqrt(2.0 / static_cast<double>(m.rows() + m.cols())));
 }
 
-// He et al. 2015 (torch.nn.init.kaiming_uniform_, mode fan_in): U(-a, a), a = gain * sqrt(3 / fan_in).
-// The default gain sqrt(2) suits relu.
+// He et al. 2015 (torch.nn.init.kaiming_uniform_, mode fan_in): U(-a, a),
+// a = gain * sqrt(3 / fan_in). The default gain sqrt(2) suits relu.
 template <class T>
 void he_uniform(matrix<T>& m, rng& g, double gain = std::sqrt(2.0)) {
   const double bound = gain * std::sqrt(3.0 / static_cast<double>(m.rows()));
@@ -85,42 +85,55 @@ void orthogonal(matrix<T>& m, rng& g, double gain = 1.0) {
 
 // The same initializers on a parameter's value.
 template <class T>
-void constant(parameter<T>& p, double value) { constant(p.value, value); }
+void constant(parameter<T>& p, double value) {
+  constant(p.value, value);
+}
 template <class T>
 void normal(parameter<T>& p, rng& g, double mean = 0.0, double stddev = 1.0) {
   normal(p.value, g, mean, stddev);
 }
 template <class T>
-void uniform(parameter<T>& p, rng& g, double lo, double hi) { uniform(p.value, g, lo, hi); }
+void uniform(parameter<T>& p, rng& g, double lo, double hi) {
+  uniform(p.value, g, lo, hi);
+}
 template <class T>
-void xavier_uniform(parameter<T>& p, rng& g, double gain = 1.0) { xavier_uniform(p.value, g, gain); }
+void xavier_uniform(parameter<T>& p, rng& g, double gain = 1.0) {
+  xavier_uniform(p.value, g, gain);
+}
 template <class T>
-void xavier_normal(parameter<T>& p, rng& g, double gain = 1.0) { xavier_normal(p.value, g, gain); }
+void xavier_normal(parameter<T>& p, rng& g, double gain = 1.0) {
+  xavier_normal(p.value, g, gain);
+}
 template <class T>
-void he_uniform(parameter<T>& p, rng& g, double gain = std::sqrt(2.0)) { he_uniform(p.value, g, gain); }
+void he_uniform(parameter<T>& p, rng& g, double gain = std::sqrt(2.0)) {
+  he_uniform(p.value, g, gain);
+}
 template <class T>
-void he_normal(parameter<T>& p, rng& g, double gain = std::sqrt(2.0)) { he_normal(p.value, g, gain); }
+void he_normal(parameter<T>& p, rng& g, double gain = std::sqrt(2.0)) {
+  he_normal(p.value, g, gain);
+}
 template <class T>
-void orthogonal(parameter<T>& p, rng& g, double gain = 1.0) { orthogonal(p.value, g, gain); }
+void orthogonal(parameter<T>& p, rng& g, double gain = 1.0) {
+  orthogonal(p.value, g, gain);
+}
 
 // torch.nn.Linear's default: weight and bias both U(-1/sqrt(fan_in), 1/sqrt(fan_in)), with
 // fan_in = weight.rows() (PyTorch gets the same bound from kaiming_uniform_ with a = sqrt(5)).
 // Weight is drawn first, then bias.
 template <class T>
 void pytorch_default(parameter<T>& weight, parameter<T>& bias, rng& g) {
-  const double bound = weight.value.rows() > 0 ? 1.0 / std::sqrt(static_cast<double>(weight.value.rows())) : 0.0;
+  const double bound =
+      weight.value.rows() > 0 ? 1.0 / std::sqrt(static_cast<double>(weight.value.rows())) : 0.0;
   uniform(weight.value, g, -bound, bound);
   uniform(bias.value, g, -bound, bound);
 }
 
 // Any layer with `weight` [inputs, outputs] and `bias` parameters (nn::dense and its kin).
 template <class Layer>
-  requires requires(Layer& l) {
-    l.weight.value;
-    l.bias.value;
-  }
-void pytorch_default(Layer& layer, rng& g) {
-  pytorch_default(layer.weight, layer.bias, g);
+requires requires(Layer& l) {
+  l.weight.value;
+  l.bias.value;
 }
+void pytorch_default(Layer& layer, rng& g) { pytorch_default(layer.weight, layer.bias, g); }
 
 }  // namespace netmarl::nn::init

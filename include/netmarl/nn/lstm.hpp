@@ -64,14 +64,14 @@ struct lstm_cache {
   matrix<T> gates;        // [batch, 4 hidden] i | f | g | o after their nonlinearities
   matrix<T> tanh_c_next;  // [batch, hidden]  tanh(c')
   matrix<T> hidden_pre;   // [batch, 4 hidden] forward scratch: h W_hh + b_hh
-  matrix<T> d_pre;        // [batch, 4 hidden] backward scratch: gradient w.r.t. the gate pre-activations
-  matrix<T> d_c;          // [batch, hidden]  backward scratch: total gradient w.r.t. c'
+  matrix<T> d_pre;  // [batch, 4 hidden] backward scratch: gradient w.r.t. the gate pre-activations
+  matrix<T> d_c;    // [batch, hidden]  backward scratch: total gradient w.r.t. c'
 };
 
 template <HostBackend B, class T>
-void forward(B backend, const lstm_cell<T>& cell, const_matrix_arg<T> x,
-             const_matrix_arg<T> h_prev, const_matrix_arg<T> c_prev, lstm_cache<T>& cache,
-             matrix<T>& h_next, matrix<T>& c_next) {
+void forward(B backend, const lstm_cell<T>& cell, const_matrix_arg<T> x, const_matrix_arg<T> h_prev,
+             const_matrix_arg<T> c_prev, lstm_cache<T>& cache, matrix<T>& h_next,
+             matrix<T>& c_next) {
   const index batch = x.rows(), hidden = cell.hidden_size();
   require_size("lstm_cell forward", "input width", cell.input_size(), x.cols());
   require_shape("lstm_cell forward", "h_prev", batch, hidden, h_prev.rows(), h_prev.cols());
@@ -115,8 +115,7 @@ void backward(B backend, lstm_cell<T>& cell, lstm_cache<T>& cache, const_matrix_
               const_matrix_arg<T> d_c_next, optional_matrix<T> d_x, optional_matrix<T> d_h_prev,
               optional_matrix<T> d_c_prev) {
   const index batch = cache.x.rows(), hidden = cell.hidden_size();
-  require_shape("lstm_cell backward", "d_h_next", batch, hidden, d_h_next.rows(),
-                d_h_next.cols());
+  require_shape("lstm_cell backward", "d_h_next", batch, hidden, d_h_next.rows(), d_h_next.cols());
   const bool has_d_c_next = d_c_next.size() != 0;
   if (has_d_c_next)
     require_shape("lstm_cell backward", "d_c_next", batch, hidden, d_c_next.rows(),

@@ -79,8 +79,8 @@ void forward(B, log_softmax, const_matrix_arg<T> in, softmax_cache<T>& cache, ma
 template <HostBackend B, class T>
 void backward(B, log_softmax, const softmax_cache<T>& cache, const_matrix_arg<T> d_out,
               optional_matrix<T> d_in) {
-  require_shape("log_softmax backward", "d_out", cache.out.rows(), cache.out.cols(),
-                d_out.rows(), d_out.cols());
+  require_shape("log_softmax backward", "d_out", cache.out.rows(), cache.out.cols(), d_out.rows(),
+                d_out.cols());
   if (!d_in) return;
   ensure_shape(*d_in, d_out.rows(), d_out.cols());
   for (index r = 0; r < d_out.rows(); ++r) {

@@ -10,13 +10,16 @@
 namespace netmarl {
 
 template <class S>
-concept RewardSharing = requires { typename S::settings; typename S::template model<double>; } &&
-    std::constructible_from<typename S::template model<double>, index,
-                            const typename S::settings&, rng&> &&
-    requires(typename S::template model<double>& m, const graph::csr& g,
-             std::span<const float> rewards, std::span<float> shaped) {
-      m.shape(g, rewards, shaped);
-    };
+concept RewardSharing = requires {
+  typename S::settings;
+  typename S::template model<double>;
+}
+&&std::constructible_from<typename S::template model<double>, index, const typename S::settings&,
+                          rng&>&& requires(typename S::template model<double>& m,
+                                           const graph::csr& g, std::span<const float> rewards,
+                                           std::span<float> shaped) {
+  m.shape(g, rewards, shaped);
+};
 
 namespace sharing {
 // The smallest RewardSharing: what the system uses in place of a wrong Config::sharing, so a bad

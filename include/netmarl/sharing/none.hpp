@@ -16,8 +16,8 @@ struct none {
     model(index agents, const settings&, rng&) : agents_(agents) {}
     void shape(const graph::csr&, std::span<const float> rewards, std::span<float> shaped) const {
       if (static_cast<index>(rewards.size()) != agents_ || shaped.size() != rewards.size())
-        throw shape_error("sharing::none: expected " + std::to_string(agents_) +
-                          " rewards, got " + std::to_string(rewards.size()));
+        throw shape_error("sharing::none: expected " + std::to_string(agents_) + " rewards, got " +
+                          std::to_string(rewards.size()));
       std::copy(rewards.begin(), rewards.end(), shaped.begin());
     }
 
