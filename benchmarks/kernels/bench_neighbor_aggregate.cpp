@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "netmarl/graph/generators.hpp"
 #include "netmarl/kernels/neighbor_aggregate.hpp"
 
 namespace na = netmarl::kernels::neighbor_aggregate;
@@ -17,26 +18,6 @@ namespace backend = netmarl::backend;
 using idx = netmarl::index;
 
 namespace {
-
-// A rows x cols grid, each node reading itself and its 4-neighbours (netmarl/graph is a higher
-// floor, so the CSR is built here).
-struct grid_csr {
-  std::vector<std::int32_t> offsets{0}, indices;
-  idx nodes;
-
-  grid_csr(int rows, int cols) : nodes(rows * cols) {
-    for (int r = 0; r < rows; ++r)
-      for (int c = 0; c < cols; ++c) {
-        indices.push_back(r * cols + c);
-        if (r > 0) indices.push_back((r - 1) * cols + c);
-        if (c > 0) indices.push_back(r * cols + c - 1);
-        if (c + 1 < cols) indices.push_back(r * cols + c + 1);
-        if (r + 1 < rows) indices.push_back((r + 1) * cols + c);
-        offsets.push_back(std::int32_t(indices.size()));
-      }
-  }
-  netmarl::csr_view view() const { return {offsets.data(), indices.data(), nodes}; }
-};
 
 std::vector<float> filled(idx n, std::uint32_t seed) {
   std::vector<float> v(static_cast<std::size_t>(n));
@@ -51,8 +32,8 @@ std::vector<float> filled(idx n, std::uint32_t seed) {
 template <class Backend>
 void run(benchmark::State& state, Backend b, bool backward_pass, na::reduction r, idx batch,
          int side, idx features) {
-  const grid_csr g(side, side);
-  const na::shape s{batch, g.nodes, features};
+  const netmarl::graph::csr g = netmarl::graph::grid2d(side, side);  // 4-neighbour plus self
+  const na::shape s{batch, netmarl::graph::num_nodes(g), features};
   const auto in = filled(s.elements(), 1);
   std::vector<float> out(static_cast<std::size_t>(s.elements()));
   for (auto _ : state) {
