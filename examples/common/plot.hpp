@@ -158,7 +158,8 @@ inline bool plot_learning_curve(const io::learning_curve& curve,
     script += "set xlabel " + detail::gnuplot_quote(x_column) + "\n";
     script += "set ylabel " + detail::gnuplot_quote(y_column) + "\n";
     script += "set grid lc rgb '#b0b0b0'\n";
-    script += "set key below width 3\n";
+    // Legend inside the plot, clear of the x label (below the plot the two overlap).
+    script += "set key bottom right opaque box width 1\n";
     script += "set autoscale xfix\n";
     script += "set offsets 0, 0, graph 0.05, graph 0.05\n";
     const std::string file = detail::gnuplot_quote(data.string());
