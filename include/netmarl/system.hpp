@@ -13,6 +13,7 @@
 
 #include "netmarl/backend/concept.hpp"
 #include "netmarl/config.hpp"
+#include "netmarl/core/checkpoint.hpp"
 #include "netmarl/core/assert.hpp"
 #include "netmarl/core/rng.hpp"
 #include "netmarl/env/concept.hpp"
@@ -158,6 +159,20 @@ class system {
     double sum = 0;
     for (std::int64_t e = 0; e < episodes; ++e) sum += run_episode(env, m, false).metric;
     return episodes > 0 ? sum / static_cast<double>(episodes) : 0.0;
+  }
+
+  // Saves the learner's parameters and optimizer state (core/checkpoint.hpp's format); load
+  // restores them into a system of the same config and sizes, or throws io_error naming what
+  // differs and leaves this system unchanged.
+  void save_checkpoint(const std::string& path)
+    requires requires(learner_model& l) { l.checkpoint_tensors(); }
+  {
+    netmarl::save_checkpoint(path, learner_.checkpoint_tensors());
+  }
+  void load_checkpoint(const std::string& path)
+    requires requires(learner_model& l) { l.checkpoint_tensors(); }
+  {
+    netmarl::load_checkpoint(path, learner_.checkpoint_tensors());
   }
 
   learner_model& learner() { return learner_; }

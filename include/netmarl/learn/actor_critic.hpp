@@ -100,6 +100,15 @@ struct actor_critic {
       return stats;
     }
 
+    // Everything a checkpoint must hold to resume: both networks, the mixer, both optimizers.
+    netmarl::tensor_list<T> checkpoint_tensors() {
+      netmarl::tensor_list<T> t = nn::values_of(actor_params_);
+      for (auto& c : nn::values_of(critic_params_)) t.push_back(c);
+      for (auto& c : actor_optimizer_.state("actor_adam")) t.push_back(c);
+      for (auto& c : critic_optimizer_.state("critic_adam")) t.push_back(c);
+      return t;
+    }
+
     const nn::parameter_list<T>& actor_parameters() const { return actor_params_; }
     const nn::parameter_list<T>& critic_parameters() const { return critic_params_; }
 

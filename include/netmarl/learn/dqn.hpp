@@ -109,6 +109,15 @@ struct dqn {
       return s;
     }
 
+    // Everything a checkpoint must hold to resume: online and target networks, the optimizer.
+    // (The replay buffer is not saved: a resumed run refills it.)
+    netmarl::tensor_list<T> checkpoint_tensors() {
+      netmarl::tensor_list<T> t = nn::values_of(params_);
+      for (auto& c : nn::values_of(target_params_)) t.push_back({"target." + c.name, c.tensor});
+      for (auto& c : optimizer_.state("adam")) t.push_back(c);
+      return t;
+    }
+
     const nn::parameter_list<T>& parameters() const { return params_; }
     std::int64_t gradient_steps() const { return gradient_steps_; }
 
