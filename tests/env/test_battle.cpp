@@ -14,25 +14,7 @@
 #include "netmarl/env/concept.hpp"
 
 // Counts heap allocations in this binary, so "step allocates nothing" is measured.
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-// Catch allocates with the nothrow form: route it through the same counter and malloc.
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  ++allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-// GCC 12 flags free() on memory from operator new once both are inlined; here they pair by design.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+#include "support/count_allocations.hpp"
 
 namespace env = netmarl::env;
 using Catch::Contains;
@@ -554,7 +536,7 @@ TEST_CASE("battle: reset and step allocate nothing", "[env][battle]") {
   netmarl::rng rng(4), policy(5);
   std::vector<int> actions(80, 0);
   e.reset(rng);
-  const long before = allocations.load();
+  const long before = netmarl::testing::heap_allocations();
   for (int episode = 0; episode < 3; ++episode) {
     e.reset(rng);
     bool done = false;
@@ -563,8 +545,8 @@ TEST_CASE("battle: reset and step allocate nothing", "[env][battle]") {
       done = e.step(actions).episode_done;
     }
   }
-  CHECK(allocations.load() == before);
+  CHECK(netmarl::testing::heap_allocations() == before);
   // The counter does see allocations.
   std::vector<int> copy = actions;
-  CHECK(allocations.load() > before);
+  CHECK(netmarl::testing::heap_allocations() > before);
 }

@@ -12,25 +12,7 @@
 #include "netmarl/env/gaussian_squeeze.hpp"
 
 // Counts heap allocations in this binary, so "step allocates nothing" is measured.
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-// Catch allocates with the nothrow form: route it through the same counter and malloc.
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  ++allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-// GCC 12 flags free() on memory from operator new once both are inlined; here they pair by design.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+#include "support/count_allocations.hpp"
 
 namespace env = netmarl::env;
 using Catch::Contains;
@@ -155,14 +137,14 @@ TEST_CASE("gaussian_squeeze: reset and step allocate nothing", "[env][gaussian_s
   netmarl::rng rng(4);
   std::vector<int> actions(50, 3);
   e.reset(rng);
-  const long before = allocations.load();
+  const long before = netmarl::testing::heap_allocations();
   for (int episode = 0; episode < 10; ++episode) {
     e.reset(rng);
     actions[episode % actions.size()] = episode % 2;
     e.step(actions);
   }
-  CHECK(allocations.load() == before);
+  CHECK(netmarl::testing::heap_allocations() == before);
   // The counter does see allocations.
   std::vector<int> copy = actions;
-  CHECK(allocations.load() > before);
+  CHECK(netmarl::testing::heap_allocations() > before);
 }

@@ -16,25 +16,7 @@
 #include "netmarl/env/warehouse.hpp"
 
 // Counts heap allocations in this binary, so "step allocates nothing" is measured.
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-// Catch allocates with the nothrow form: route it through the same counter and malloc.
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  ++allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-// GCC 12 flags free() on memory from operator new once both are inlined; here they pair by design.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+#include "support/count_allocations.hpp"
 
 namespace env = netmarl::env;
 using Catch::Contains;
@@ -649,7 +631,7 @@ TEST_CASE("warehouse: reset and step allocate nothing", "[env][warehouse]") {
     netmarl::rng rng(4);
     std::vector<int> actions(16, 0);
     e.reset(rng);
-    const long before = allocations.load();
+    const long before = netmarl::testing::heap_allocations();
     for (int episode = 0; episode < 3; ++episode) {
       e.reset(rng);
       for (int t = 0; t < 50; ++t) {
@@ -657,10 +639,10 @@ TEST_CASE("warehouse: reset and step allocate nothing", "[env][warehouse]") {
         e.step(actions);
       }
     }
-    CHECK(allocations.load() == before);
+    CHECK(netmarl::testing::heap_allocations() == before);
   }
   // The counter does see allocations.
-  const long before = allocations.load();
+  const long before = netmarl::testing::heap_allocations();
   std::vector<int> copy(3);
-  CHECK(allocations.load() > before);
+  CHECK(netmarl::testing::heap_allocations() > before);
 }

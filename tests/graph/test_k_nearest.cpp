@@ -13,25 +13,7 @@
 
 // Counts every heap allocation in this test binary, so "no allocation on rebuild" is measured,
 // not inferred from capacities.
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-// Catch allocates with the nothrow form: route it through the same counter and malloc.
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  ++allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-// GCC 12 flags free() on memory from operator new once both are inlined; here they pair by design.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+#include "support/count_allocations.hpp"
 
 namespace graph = netmarl::graph;
 using Catch::Contains;
@@ -108,14 +90,14 @@ TEST_CASE("k_nearest: a rebuild at the same size allocates nothing", "[graph][k_
   std::vector<matrix<float>> later;
   for (int step = 0; step < 10; ++step) later.push_back(random_points(g, 64));
 
-  const long before = allocations.load();
+  const long before = netmarl::testing::heap_allocations();
   for (const auto& p : later) graph::build_k_nearest(csr, p, 5, workspace);
-  const long during = allocations.load() - before;
+  const long during = netmarl::testing::heap_allocations() - before;
   REQUIRE(during == 0);
   // The counter does see allocations: a fresh build makes some.
-  const long fresh_before = allocations.load();
+  const long fresh_before = netmarl::testing::heap_allocations();
   const graph::csr fresh = graph::make_k_nearest(first, 5);
-  CHECK(allocations.load() > fresh_before);
+  CHECK(netmarl::testing::heap_allocations() > fresh_before);
   // And the result is the last positions' graph.
   for (int i = 0; i < 64; ++i) {
     const auto row = graph::neighbors(csr, i);
