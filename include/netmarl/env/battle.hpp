@@ -168,21 +168,14 @@ class battle {
     time_ = 0;
     agents_killed_ = 0;
     opponents_killed_ = 0;
-    started_ = true;
     place_units();
-    std::fill(result_.rewards.begin(), result_.rewards.end(), 0.0f);
-    std::fill(result_.agent_done.begin(), result_.agent_done.end(), std::uint8_t{0});
-    result_.global_reward = 0;
-    result_.episode_done = false;
+    result_.begin_episode();
     write_outputs();
     return result_;
   }
 
   const step_result& step(std::span<const int> actions) {
-    if (!started_ || result_.episode_done)
-      throw invalid_argument("battle: step called " +
-                             std::string(started_ ? "after the episode ended" : "before reset") +
-                             "; call reset first");
+    result_.check_can_step(name_);
     check_actions(actions, num_agents(), num_actions(), name_);
     double team = 0;
 
@@ -441,7 +434,6 @@ class battle {
   index time_ = 0;
   index agents_killed_ = 0;
   index opponents_killed_ = 0;
-  bool started_ = false;
 };
 
 static_assert(SpatialEnvironment<battle>);

@@ -2,6 +2,7 @@
 // The Environment concept (DESIGN.md section 5). Environments are deterministic given the rng
 // passed to reset, allocate nothing per step (step returns a reference to a buffer they own) and
 // reject bad actions with netmarl::invalid_argument naming the agent and the value.
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <span>
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "netmarl/core/error.hpp"
 #include "netmarl/core/rng.hpp"
 #include "netmarl/core/tensor.hpp"
 
@@ -27,6 +29,25 @@ struct step_result {
     rewards.assign(static_cast<std::size_t>(agents), 0.0f);
     agent_done.assign(static_cast<std::size_t>(agents), 0);
   }
+
+  // What every environment's reset does to the per-step fields (observations are its own).
+  void begin_episode() {
+    std::fill(rewards.begin(), rewards.end(), 0.0f);
+    std::fill(agent_done.begin(), agent_done.end(), std::uint8_t{0});
+    global_reward = 0;
+    episode_done = false;
+    started = true;
+  }
+
+  // What every environment's step checks first: an episode is running.
+  void check_can_step(std::string_view env_name) const {
+    if (!started || episode_done)
+      throw invalid_argument(std::string(env_name) + ": step called " +
+                             (started ? "after the episode ended" : "before reset") +
+                             "; call reset first");
+  }
+
+  bool started = false;  // reset has been called at least once
 };
 
 template <class E>

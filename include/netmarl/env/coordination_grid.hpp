@@ -87,19 +87,12 @@ class coordination_grid {
 
   const step_result& reset(rng&) {
     time_ = 0;
-    started_ = true;
-    std::fill(result_.rewards.begin(), result_.rewards.end(), 0.0f);
-    std::fill(result_.agent_done.begin(), result_.agent_done.end(), std::uint8_t{0});
-    result_.global_reward = 0;
-    result_.episode_done = false;
+    result_.begin_episode();
     return result_;
   }
 
   const step_result& step(std::span<const int> actions) {
-    if (!started_ || result_.episode_done)
-      throw invalid_argument("coordination_grid: step called " +
-                             std::string(started_ ? "after the episode ended" : "before reset") +
-                             "; call reset first");
+    result_.check_can_step(name_);
     check_actions(actions, num_agents(), num_actions(), name_);
     float total = 0;
     const index n = num_agents();
@@ -134,7 +127,6 @@ class coordination_grid {
   step_result result_;
   index episode_length_;
   index time_ = 0;
-  bool started_ = false;
   float state_[1] = {0.0f};
 };
 

@@ -104,19 +104,12 @@ class gaussian_squeeze {
 
   const step_result& reset(rng&) {
     time_ = 0;
-    started_ = true;
-    std::fill(result_.rewards.begin(), result_.rewards.end(), 0.0f);
-    std::fill(result_.agent_done.begin(), result_.agent_done.end(), std::uint8_t{0});
-    result_.global_reward = 0;
-    result_.episode_done = false;
+    result_.begin_episode();
     return result_;
   }
 
   const step_result& step(std::span<const int> actions) {
-    if (!started_ || result_.episode_done)
-      throw invalid_argument("gaussian_squeeze: step called " +
-                             std::string(started_ ? "after the episode ended" : "before reset") +
-                             "; call reset first");
+    result_.check_can_step(name_);
     check_actions(actions, settings_.agents, settings_.actions, name_);
     std::int64_t zeta = 0;
     for (const int a : actions) zeta += a;
@@ -142,7 +135,6 @@ class gaussian_squeeze {
   step_result result_;
   std::vector<float> state_;
   index time_ = 0;
-  bool started_ = false;
   double metric_ = 0;
 };
 

@@ -155,20 +155,13 @@ class warehouse {
     for (index i = 0; i < n; ++i) order_[static_cast<std::size_t>(i)] = static_cast<int>(i);
     time_ = 0;
     completed_ = 0;
-    started_ = true;
-    std::fill(result_.rewards.begin(), result_.rewards.end(), 0.0f);
-    std::fill(result_.agent_done.begin(), result_.agent_done.end(), std::uint8_t{0});
-    result_.global_reward = 0;
-    result_.episode_done = false;
+    result_.begin_episode();
     observe();
     return result_;
   }
 
   const step_result& step(std::span<const int> actions) {
-    if (!started_ || result_.episode_done)
-      throw invalid_argument("warehouse: step called " +
-                             std::string(started_ ? "after the episode ended" : "before reset") +
-                             "; call reset first");
+    result_.check_can_step(name_);
     check_actions(actions, num_agents(), num_actions(), name_);
     rng_.shuffle(order_);
     // In hundredths, so that sums of +1, -0.5 and -0.01 are exact.
@@ -198,7 +191,7 @@ class warehouse {
   // reset; the time step and the metric are kept). Cells must be open and distinct; an order holds
   // 1..5 items, or none when returning. Observations and state are rewritten.
   void arrange(std::span<const std::array<int, 2>> cells, std::span<const warehouse_order> orders) {
-    if (!started_) throw invalid_argument("warehouse: arrange called before reset");
+    if (!result_.started) throw invalid_argument("warehouse: arrange called before reset");
     const index n = num_agents();
     if (static_cast<index>(cells.size()) != n || static_cast<index>(orders.size()) != n)
       throw invalid_argument("warehouse: arrange needs " + std::to_string(n) +
@@ -343,7 +336,6 @@ class warehouse {
   rng rng_;
   index time_ = 0;
   long completed_ = 0;
-  bool started_ = false;
 };
 
 static_assert(SpatialEnvironment<warehouse>);
