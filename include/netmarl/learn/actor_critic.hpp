@@ -13,6 +13,7 @@
 #include "netmarl/core/assert.hpp"
 #include "netmarl/core/tensor.hpp"
 #include "netmarl/learn/concept.hpp"
+#include "netmarl/learn/critic_loss.hpp"
 #include "netmarl/learn/epoch_buffer.hpp"
 #include "netmarl/nn/activation.hpp"
 #include "netmarl/nn/loss.hpp"
@@ -146,21 +147,27 @@ struct actor_critic {
     // the Monte-Carlo returns (MSE), one clipped Adam step.
     void update_critic(update_stats& stats) {
       const index steps = buffer_.steps(), n = spec_.agents;
+      const auto alive = buffer_.alive();
       nn::forward(B{}, local_q_, buffer_.observations(), q_cache_, q_all_);
       ensure_shape(q_chosen_, steps, n);
-      for (index t = 0; t < steps; ++t)
-        for (index i = 0; i < n; ++i) q_chosen_(t, i) = q_all_(t * n + i, buffer_.action(t, i));
+      for (index t = 0; t < steps; ++t)  // agents that acted dead contribute 0 (VAST code: masked)
+        for (index i = 0; i < n; ++i)
+          q_chosen_(t, i) = alive(t, i) * q_all_(t * n + i, buffer_.action(t, i));
       factor_.forward(B{}, q_chosen_, buffer_.states(), mixed_);
-      if constexpr (factor_model::per_agent)
+      if constexpr (factor_model::per_agent) {
         target_ = buffer_.agent_returns();
-      else
+        mask_ = alive;
+      } else {
         target_ = buffer_.global_returns();
-      stats.critic_loss = static_cast<double>(nn::mse(mixed_, target_, d_mixed_));
+        mask_.setOnes(steps, mixed_.cols());
+      }
+      stats.critic_loss = static_cast<double>(masked_mse(mixed_, target_, mask_, d_mixed_));
       factor_.backward(B{}, d_mixed_, d_q_chosen_);
       ensure_shape(d_q_all_, steps * n, spec_.actions);
       d_q_all_.setZero();
       for (index t = 0; t < steps; ++t)
-        for (index i = 0; i < n; ++i) d_q_all_(t * n + i, buffer_.action(t, i)) = d_q_chosen_(t, i);
+        for (index i = 0; i < n; ++i)
+          d_q_all_(t * n + i, buffer_.action(t, i)) = alive(t, i) * d_q_chosen_(t, i);
       critic_optimizer_.zero_grad();
       nn::backward(B{}, local_q_, q_cache_, d_q_all_, nullptr);
       stats.critic_grad_norm =
@@ -168,44 +175,42 @@ struct actor_critic {
       critic_optimizer_.step();
     }
 
-    // Actor: policy gradient on -A log pi(a_i|o_i), averaged over agent-steps (VAST code), with the
-    // baseline sum_a pi(a|o_i) Q_i(o_i, a) from the freshly updated critic.
+    // Actor: policy gradient on -A log pi(a_i|o_i), averaged over the agent-steps where the agent
+    // acted alive (VAST code), with the baseline sum_a pi(a|o_i) Q_i(o_i, a) from the freshly
+    // updated critic, and an optional entropy bonus.
     void update_actor(update_stats& stats) {
       const index steps = buffer_.steps(), n = spec_.agents, rows = steps * n;
       message_.forward(B{}, buffer_.observations(), graph_views(), embedding_);
       nn::forward(B{}, actor_, embedding_, actor_cache_, logits_);
-      nn::forward(B{}, nn::softmax{}, logits_, softmax_cache_, probs_);
-      if (settings_.critic_baseline)
+      if (settings_.critic_baseline) {
+        nn::forward(B{}, nn::softmax{}, logits_, softmax_cache_, probs_);
         nn::forward(B{}, local_q_, buffer_.observations(), q_cache_, q_all_);
+      }
       const auto returns = buffer_.agent_returns();
-      ensure_shape(d_logits_, rows, spec_.actions);
-      double loss = 0;
-      const T inv_rows = T(1) / static_cast<T>(rows);
-      const T entropy_weight = static_cast<T>(settings_.entropy_weight);
-      for (index t = 0; t < steps; ++t) {
+      const auto alive = buffer_.alive();
+      const T acted = std::max(alive.sum(), T(1));
+      // policy_gradient_loss averages over all rows; rescale so the mean is over acting rows.
+      const T scale = static_cast<T>(rows) / acted;
+      advantages_.resize(static_cast<std::size_t>(rows));
+      for (index t = 0; t < steps; ++t)
         for (index i = 0; i < n; ++i) {
           const index r = t * n + i;
-          const int a = buffer_.action(t, i);
           const T baseline = settings_.critic_baseline ? probs_.row(r).dot(q_all_.row(r)) : T(0);
-          const T advantage = returns(t, i) - baseline;
-          const T p_a = probs_(r, a);
-          loss -= static_cast<double>(advantage * std::log(std::max(p_a, T(1e-30))));
-          // d(-A log p_a)/d logits = -A (onehot(a) - p)
-          d_logits_.row(r) = (advantage * inv_rows) * probs_.row(r);
-          d_logits_(r, a) -= advantage * inv_rows;
-          if (entropy_weight != T(0)) {
-            // d(-w H)/d logits_k = w p_k (log p_k + H)
-            T entropy = 0;
-            for (index k = 0; k < spec_.actions; ++k)
-              if (probs_(r, k) > 0) entropy -= probs_(r, k) * std::log(probs_(r, k));
-            for (index k = 0; k < spec_.actions; ++k) {
-              const T p = probs_(r, k);
-              if (p > 0) d_logits_(r, k) += entropy_weight * inv_rows * p * (std::log(p) + entropy);
-            }
-          }
+          advantages_[static_cast<std::size_t>(r)] =
+              alive(t, i) * scale * (returns(t, i) - baseline);
         }
+      stats.actor_loss = static_cast<double>(
+          nn::policy_gradient_loss<T>(logits_, buffer_.actions(), advantages_, d_logits_));
+      if (settings_.entropy_weight != 0) {
+        // loss -= w * mean entropy over acting rows
+        entropy_upstream_.resize(static_cast<std::size_t>(rows));
+        const T w = static_cast<T>(settings_.entropy_weight);
+        for (index t = 0; t < steps; ++t)
+          for (index i = 0; i < n; ++i)
+            entropy_upstream_[static_cast<std::size_t>(t * n + i)] = -w * alive(t, i) / acted;
+        nn::categorical_entropy_backward<T>(logits_, entropy_upstream_, d_entropy_);
+        d_logits_ += d_entropy_;
       }
-      stats.actor_loss = loss / static_cast<double>(rows);
       actor_optimizer_.zero_grad();
       nn::backward(B{}, actor_, actor_cache_, d_logits_, &d_embedding_);
       message_.backward(B{}, d_embedding_, nullptr);
@@ -228,8 +233,9 @@ struct actor_critic {
     matrix<T> act_input_, act_embedding_, act_logits_, act_probs_;
     nn::mlp_cache<T> act_actor_cache_, actor_cache_, q_cache_;
     nn::softmax_cache<T> act_softmax_cache_, softmax_cache_;
-    matrix<T> q_all_, q_chosen_, mixed_, target_, d_mixed_, d_q_chosen_, d_q_all_;
-    matrix<T> embedding_, logits_, probs_, d_logits_, d_embedding_;
+    matrix<T> q_all_, q_chosen_, mixed_, target_, mask_, d_mixed_, d_q_chosen_, d_q_all_;
+    matrix<T> embedding_, logits_, probs_, d_logits_, d_entropy_, d_embedding_;
+    std::vector<T> advantages_, entropy_upstream_;
   };
 };
 

@@ -14,6 +14,7 @@
 #include "netmarl/core/assert.hpp"
 #include "netmarl/core/tensor.hpp"
 #include "netmarl/learn/concept.hpp"
+#include "netmarl/learn/critic_loss.hpp"
 #include "netmarl/learn/epsilon.hpp"
 #include "netmarl/learn/replay.hpp"
 #include "netmarl/nn/activation.hpp"
@@ -219,16 +220,7 @@ struct dqn {
           chosen_(k, i) = replay_.alive()(slot, i) * q_(k * n + i, replay_.action(slot, i));
       }
       factor_.forward(B{}, chosen_, state_, mixed_);
-      ensure_shape(d_mixed_, b, outputs);
-      const T count = std::max(mask_.sum(), T(1));
-      double loss = 0;
-      for (index k = 0; k < b; ++k)
-        for (index o = 0; o < outputs; ++o) {
-          const T err = (mixed_(k, o) - y_(k, o)) * mask_(k, o);
-          loss += static_cast<double>(err * err);
-          d_mixed_(k, o) = T(2) * err / count;
-        }
-      loss /= static_cast<double>(count);
+      const double loss = static_cast<double>(masked_mse(mixed_, y_, mask_, d_mixed_));
       optimizer_.zero_grad();
       factor_.backward(B{}, d_mixed_, d_chosen_);
       ensure_shape(d_q_, b * n, a_count);

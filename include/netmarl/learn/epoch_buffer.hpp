@@ -2,7 +2,9 @@
 // On-policy storage for one epoch of episodes, with Monte-Carlo returns computed when each episode
 // ends (the VAST authors' EpisodeMemory). Rows are steps; agent rows are agent-major within a step.
 // Capacity grows during the first epoch and is then reused: no allocation in steady state.
+#include <algorithm>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "netmarl/core/assert.hpp"
@@ -16,7 +18,8 @@ template <class T>
 class epoch_buffer {
  public:
   epoch_buffer() = default;
-  explicit epoch_buffer(const env::spec& spec) : spec_(spec) {}
+  explicit epoch_buffer(const env::spec& spec)
+      : spec_(spec), done_before_(static_cast<std::size_t>(spec.agents), 0) {}
 
   void clear() {
     steps_ = 0;
@@ -38,7 +41,9 @@ class epoch_buffer {
     for (index i = 0; i < n; ++i) {
       actions_[static_cast<std::size_t>(steps_ * n + i)] = t.actions[static_cast<std::size_t>(i)];
       rewards_(steps_, i) = static_cast<T>(t.rewards[static_cast<std::size_t>(i)]);
-      alive_(steps_, i) = t.agent_done[static_cast<std::size_t>(i)] ? T(0) : T(1);
+      // Alive when it acted: done flags mark agents done *after* a step.
+      alive_(steps_, i) = done_before_[static_cast<std::size_t>(i)] ? T(0) : T(1);
+      done_before_[static_cast<std::size_t>(i)] |= t.agent_done[static_cast<std::size_t>(i)];
     }
     global_rewards_(steps_, 0) = static_cast<T>(t.global_reward);
     ++steps_;
@@ -46,6 +51,7 @@ class epoch_buffer {
 
   // Discounted returns G_t = r_t + gamma G_{t+1} for the steps since the last finished episode.
   void finish_episode(T gamma) {
+    std::fill(done_before_.begin(), done_before_.end(), std::uint8_t{0});
     if (steps_ == episode_start_) return;
     row_vector<T> agent_return = row_vector<T>::Zero(spec_.agents);
     T global_return = 0;
@@ -71,6 +77,9 @@ class epoch_buffer {
   auto agent_returns() const { return agent_returns_.topRows(steps_); }    // [steps, N]
   auto global_returns() const { return global_returns_.topRows(steps_); }  // [steps, 1]
   auto alive() const { return alive_.topRows(steps_); }                    // [steps, N]
+  std::span<const int> actions() const {                                   // [steps*N]
+    return {actions_.data(), static_cast<std::size_t>(steps_ * spec_.agents)};
+  }
   int action(index step, index agent) const {
     return actions_[static_cast<std::size_t>(step * spec_.agents + agent)];
   }
@@ -96,6 +105,7 @@ class epoch_buffer {
   matrix<T> observations_, states_, rewards_, alive_, agent_returns_, global_rewards_,
       global_returns_;
   std::vector<int> actions_;
+  std::vector<std::uint8_t> done_before_;  // per agent: done at an earlier step of this episode
 };
 
 }  // namespace netmarl::learn

@@ -31,6 +31,7 @@ class replay_buffer {
     next_alive_.resize(c, n);
     done_.resize(c, 1);
     actions_.resize(static_cast<std::size_t>(c * n));
+    done_before_.assign(static_cast<std::size_t>(n), 0);
     if (store_graphs) {
       graphs_.resize(static_cast<std::size_t>(c));
       next_graphs_.resize(static_cast<std::size_t>(c));
@@ -49,9 +50,12 @@ class replay_buffer {
       const auto k = static_cast<std::size_t>(i);
       actions_[static_cast<std::size_t>(slot * n + i)] = t.actions[k];
       rewards_(slot, i) = static_cast<T>(t.rewards[k]);
-      // An agent that is done after this step still acted in it; it is masked from the next state.
-      alive_(slot, i) = T(1);
-      next_alive_(slot, i) = t.agent_done[k] ? T(0) : T(1);
+      // Done flags mark agents done *after* a step: an agent acted alive unless it was done at an
+      // earlier step of this episode, and is masked from the next state once done.
+      alive_(slot, i) = done_before_[k] ? T(0) : T(1);
+      next_alive_(slot, i) = (done_before_[k] || t.agent_done[k]) ? T(0) : T(1);
+      done_before_[k] =
+          t.episode_done ? std::uint8_t{0} : std::uint8_t(done_before_[k] | t.agent_done[k]);
     }
     global_rewards_(slot, 0) = static_cast<T>(t.global_reward);
     done_(slot, 0) = t.episode_done ? T(1) : T(0);
@@ -100,6 +104,7 @@ class replay_buffer {
   matrix<T> observations_, next_observations_, states_, next_states_, rewards_, global_rewards_,
       alive_, next_alive_, done_;
   std::vector<int> actions_;
+  std::vector<std::uint8_t> done_before_;  // per agent: done at an earlier step of this episode
   std::vector<graph::csr> graphs_, next_graphs_;
 };
 
