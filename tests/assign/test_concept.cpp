@@ -48,7 +48,8 @@ static_assert(!assign::AssignmentStrategy<no_assign>);
 static_assert(!assign::AssignmentStrategy<no_learned_flag>);
 static_assert(!assign::AssignmentStrategy<int>);
 static_assert(!assign::random::model<double>::learned && !assign::fixed::model<double>::learned &&
-              !assign::spatial::model<double>::learned && assign::meta_grad::model<double>::learned);
+              !assign::spatial::model<double>::learned &&
+              assign::meta_grad::model<double>::learned);
 // DESIGN.md's spelling netmarl::assign::meta_grad names the same type.
 static_assert(std::is_same_v<nm::assign::meta_grad, assign::meta_grad>);
 

@@ -36,8 +36,8 @@ TEST_CASE("fixed: bad calls throw with the value", "[assign][fixed]") {
       strategy.assign(g, assign::assignment_input<double>{.agents = 4}, -2, groups),
       nm::invalid_argument, Message("assign::fixed: subteams must be >= 1, got -2"));
   REQUIRE_THROWS_MATCHES(
-      strategy.assign(g, assign::assignment_input<double>{.agents = 3}, 2, groups),
-      nm::shape_error, Message("assign::fixed: groups has 4 entries, expected one per agent (3)"));
+      strategy.assign(g, assign::assignment_input<double>{.agents = 3}, 2, groups), nm::shape_error,
+      Message("assign::fixed: groups has 4 entries, expected one per agent (3)"));
   REQUIRE_THROWS_MATCHES(
       strategy.assign(g, assign::assignment_input<double>{.agents = -1}, 2, groups),
       nm::invalid_argument, Message("assign::fixed: agents must be >= 0, got -1"));

@@ -1,8 +1,6 @@
 // assign::meta_grad (VAST section 4.2, eq. 6): the assignment policy's shape and range, its
 // sampling, the REINFORCE loss and its gradient against finite differences, a small learning
 // check, checkpoint accessors, no allocation once warmed up, and its errors.
-#include "support/count_allocations.hpp"  // replaces operator new: this file only
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "netmarl/factor/assign/meta_grad.hpp"
+#include "support/count_allocations.hpp"  // replaces operator new: this file only
 #include "support/gradient_check.hpp"
 
 namespace nm = netmarl;
@@ -83,7 +82,8 @@ TEST_CASE("meta_grad: network concat(s, o_i) -> 128 ELU -> 128 ELU -> K, softmax
   matrix<double> logits;
   nm::nn::forward(reference, m.network, x, cache, logits);
   const Eigen::ArrayXd expected = logits.row(0).array().exp() / logits.row(0).array().exp().sum();
-  for (idx k = 0; k < subteams; ++k) CHECK(p(1 * agents + 2, k) == Approx(expected(k)).epsilon(1e-12));
+  for (idx k = 0; k < subteams; ++k)
+    CHECK(p(1 * agents + 2, k) == Approx(expected(k)).epsilon(1e-12));
 }
 
 TEST_CASE("meta_grad: sampling follows X, greedy takes its argmax, same rng same groups",
@@ -200,8 +200,7 @@ TEST_CASE("meta_grad: parameters and optimizer state for checkpoints", "[assign]
   CHECK(m.checkpoint_tensors().size() == 19);
 }
 
-TEST_CASE("meta_grad: one sample through the AssignmentStrategy interface",
-          "[assign][meta_grad]") {
+TEST_CASE("meta_grad: one sample through the AssignmentStrategy interface", "[assign][meta_grad]") {
   model m = make();
   const inputs d = make_inputs(41, 1);
   std::vector<std::int32_t> groups(agents), batched(agents);
@@ -269,6 +268,8 @@ TEST_CASE("meta_grad: bad input throws with the value", "[assign][meta_grad]") {
                          Message("assign::meta_grad sample: X(. | row 3) is not finite "
                                  "(non-finite state or observation values, or diverged "
                                  "parameters)"));
+  REQUIRE_THROWS_MATCHES(m.loss_and_gradients(reference, advantages), nm::invalid_argument,
+                         Message("assign::meta_grad loss_and_gradients: call sample first"));
 
   m.sample(reference, g, d.state, d.observations, agents, groups);
   const std::vector<double> too_few(3, 1.0);
@@ -322,7 +323,8 @@ TEST_CASE("meta_grad: float model samples in range", "[assign][meta_grad]") {
   nm::rng g(71);
   assign::meta_grad::model<float> m(sizes, {}, g);
   const matrix<float> state = nm::testing::random_matrix<float>(3, state_size, g);
-  const matrix<float> observations = nm::testing::random_matrix<float>(3 * agents, observation_size, g);
+  const matrix<float> observations =
+      nm::testing::random_matrix<float>(3 * agents, observation_size, g);
   std::vector<std::int32_t> groups(3 * agents);
   m.sample(reference, g, state, observations, agents, groups);
   for (auto k : groups) CHECK((k >= 0 && k < subteams));

@@ -62,8 +62,7 @@ TEST_CASE("random: roughly uniform over sub-teams, for every agent", "[assign][r
     }
 }
 
-TEST_CASE("random: same rng, same groups; another seed or call, other groups",
-          "[assign][random]") {
+TEST_CASE("random: same rng, same groups; another seed or call, other groups", "[assign][random]") {
   CHECK(draw(42, 40, 6) == draw(42, 40, 6));
   CHECK(draw(42, 40, 6) != draw(43, 40, 6));  // equal with probability 6^-40
   const auto strategy = make();
@@ -96,7 +95,6 @@ TEST_CASE("random: bad calls throw with the value", "[assign][random]") {
       strategy.assign(g, assign::assignment_input<double>{.agents = 4}, 0, groups),
       nm::invalid_argument, Message("assign::random: subteams must be >= 1, got 0"));
   REQUIRE_THROWS_MATCHES(
-      strategy.assign(g, assign::assignment_input<double>{.agents = 5}, 2, groups),
-      nm::shape_error,
+      strategy.assign(g, assign::assignment_input<double>{.agents = 5}, 2, groups), nm::shape_error,
       Message("assign::random: groups has 4 entries, expected one per agent (5)"));
 }

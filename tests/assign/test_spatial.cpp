@@ -1,8 +1,6 @@
 // assign::spatial (VAST table 1, X_Spatial): k-means on positions recovers well-separated groups,
 // is reproducible from the rng, survives duplicate positions and N < K, ends at a Lloyd fixed
 // point, and allocates nothing once warmed up.
-#include "support/count_allocations.hpp"  // replaces operator new: this file only
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "netmarl/factor/assign/spatial.hpp"
+#include "support/count_allocations.hpp"  // replaces operator new: this file only
 
 namespace nm = netmarl;
 namespace assign = netmarl::factor::assign;
@@ -109,6 +108,36 @@ TEST_CASE("spatial: the same rng gives the same groups", "[assign][spatial]") {
   CHECK(a.position() == b.position());
 }
 
+TEST_CASE("spatial: restarts keep the lowest inertia", "[assign][spatial]") {
+  nm::rng data(29);
+  std::vector<double> positions(2 * 60);
+  for (auto& p : positions) p = data.uniform(0, 20);
+  auto single = make({.restarts = 1});
+  auto many = make();  // 10 restarts; its first run draws what the single run draws
+  REQUIRE(many.config().restarts == 10);
+  bool strictly_better = false;
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    nm::rng a(seed), b(seed);
+    const auto one = run(single, a, positions, 7);
+    const auto best = run(many, b, positions, 7);
+    double recomputed = 0;  // inertia of the returned groups against their own means
+    for (std::int32_t k = 0; k < 7; ++k) {
+      double sx = 0, sy = 0, count = 0;
+      for (std::size_t i = 0; i < best.size(); ++i)
+        if (best[i] == k) sx += positions[2 * i], sy += positions[2 * i + 1], ++count;
+      for (std::size_t i = 0; i < best.size(); ++i)
+        if (best[i] == k) {
+          const double dx = positions[2 * i] - sx / count, dy = positions[2 * i + 1] - sy / count;
+          recomputed += dx * dx + dy * dy;
+        }
+    }
+    CHECK(many.inertia() == Approx(recomputed).epsilon(1e-12));
+    CHECK(many.inertia() <= single.inertia());
+    if (many.inertia() < single.inertia() - 1e-9) strictly_better = true;
+  }
+  CHECK(strictly_better);  // over ten seeds, some single run lands in a worse local optimum
+}
+
 TEST_CASE("spatial: ends at a Lloyd fixed point (each agent nearest its own group's mean)",
           "[assign][spatial]") {
   nm::rng g(23);
@@ -178,7 +207,7 @@ TEST_CASE("spatial: no allocation after the first call at a size", "[assign][spa
   std::vector<std::int32_t> groups(40);
   const assign::assignment_input<double> input{.agents = 40, .positions = positions.data()};
   const long cold = nm::testing::heap_allocations();
-  m.assign(g, input, 6, groups);  // warm-up: sizes the buffers
+  m.assign(g, input, 6, groups);                    // warm-up: sizes the buffers
   REQUIRE(nm::testing::heap_allocations() > cold);  // the counter sees this binary's allocations
   const assign::assignment_input<double> fewer{.agents = 25, .positions = positions.data()};
   const std::span<std::int32_t> first_25(groups.data(), 25);
@@ -211,4 +240,6 @@ TEST_CASE("spatial: bad input throws with the value", "[assign][spatial]") {
       nm::invalid_argument, Message("assign::spatial: subteams must be >= 1, got 0"));
   REQUIRE_THROWS_MATCHES(make({.max_iterations = 0}), nm::invalid_argument,
                          Message("assign::spatial: max_iterations must be >= 1, got 0"));
+  REQUIRE_THROWS_MATCHES(make({.restarts = 0}), nm::invalid_argument,
+                         Message("assign::spatial: restarts must be >= 1, got 0"));
 }

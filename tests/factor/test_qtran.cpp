@@ -41,9 +41,9 @@ matrix<double> column(std::initializer_list<double> values) {
 struct problem {
   matrix<double> state, hidden;
   std::vector<int> taken, greedy;
-  matrix<double> alive;                             // [batch * agents, 1]
+  matrix<double> alive;                              // [batch * agents, 1]
   matrix<double> td_target, greedy_sum, chosen_sum;  // [batch, 1]
-  matrix<double> row_weight;                        // [batch, 1]
+  matrix<double> row_weight;                         // [batch, 1]
 };
 
 matrix<double> q_of(qtran_model& m, const problem& p, const std::vector<int>& actions) {
@@ -75,7 +75,8 @@ problem random_problem(qtran_model& m, idx batch, nm::rng& g) {
   p.taken = random_actions(rows, m.actions(), g);
   p.greedy = random_actions(rows, m.actions(), g);
   p.alive.resize(rows, 1);
-  for (idx r = 0; r < rows; ++r) p.alive(r, 0) = r % 4 == 1 ? 0.0 : r % 4 == 2 ? g.uniform(0.3, 1) : 1.0;
+  for (idx r = 0; r < rows; ++r)
+    p.alive(r, 0) = r % 4 == 1 ? 0.0 : r % 4 == 2 ? g.uniform(0.3, 1) : 1.0;
   const matrix<double> q = q_of(m, p, p.taken), v = v_of(m, p);
   p.td_target = q + nm::testing::random_matrix_away_from_zero(batch, 1, g);
   p.greedy_sum = 2.0 * nm::testing::random_matrix(batch, 1, g);
@@ -96,10 +97,9 @@ double reference_loss(qtran_model& m, const problem& p, const matrix<double>& q_
   const auto w = p.row_weight.array();
   const double w_sum = w.sum();
   const double td = (w * (q - p.td_target).array().square()).sum() / w_sum;
-  const double opt =
-      m.authors_variant()
-          ? (w * ((p.greedy_sum - q_bar).array() + v.array().square())).sum() / w_sum
-          : (w * (p.greedy_sum - q_bar + v).array().square()).sum() / w_sum;
+  const double opt = m.authors_variant()
+                         ? (w * ((p.greedy_sum - q_bar).array() + v.array().square())).sum() / w_sum
+                         : (w * (p.greedy_sum - q_bar + v).array().square()).sum() / w_sum;
   const double nopt = (w * (p.chosen_sum - q_nopt + v).array().min(0.0).square()).sum() / w_sum;
   return td + m.lambda_opt() * opt + m.lambda_nopt() * nopt;
 }
@@ -166,8 +166,7 @@ qtran::settings with(qtran::settings s, act a) {
 
 }  // namespace
 
-TEST_CASE("qtran: PyMARL defaults give QTranBase's qtran_paper network shapes",
-          "[factor][qtran]") {
+TEST_CASE("qtran: PyMARL defaults give QTranBase's qtran_paper network shapes", "[factor][qtran]") {
   const qtran::settings s;
   CHECK(s.embed == 64);
   CHECK(s.hidden_layers == 2);
@@ -209,8 +208,8 @@ TEST_CASE("qtran: PyMARL defaults give QTranBase's qtran_paper network shapes",
 
 TEST_CASE("qtran: a hand-computed case (N = 2, every width 1, 2 actions)", "[factor][qtran]") {
   nm::rng g(0);
-  qtran_model m(2, 1, 1, 2,
-                {.embed = 1, .hidden_layers = 1, .encoder_hidden = 1, .encoding = 1}, g);
+  qtran_model m(2, 1, 1, 2, {.embed = 1, .hidden_layers = 1, .encoder_hidden = 1, .encoding = 1},
+                g);
   m.encoder_input.weight.value << 0.5, 1.0, -2.0;  // [w_h; W_a[0]; W_a[1]]
   m.encoder_input.bias.value << 0.25;
   m.encoder_output.weight.value << 2.0;
@@ -323,21 +322,21 @@ TEST_CASE("qtran_loss: each term by hand, its gradients, and the detached inputs
     CHECK(d_a(1, 0) == Approx(2.0 * -3.0 / 3));
   }
   SECTION("L_opt squares sum max Q_i - Q_jt(s, u_bar) + V, or (authors) adds V^2 unsquared") {
-    // x = a - b + v = {1.25, -2.5, 2.5}
-    CHECK(loss::opt<double>(a, b, v, false, {}, d_a, d_v) ==
-          Approx((1.5625 + 6.25 + 6.25) / 3));
+    // x = a - b + v = {1.25, -3.5, 3.5}
+    CHECK(loss::opt<double>(a, b, v, false, {}, d_a, d_v) == Approx((1.5625 + 12.25 + 12.25) / 3));
     CHECK(d_a(0, 0) == Approx(2.0 * 1.25 / 3));
-    CHECK(d_v(1, 0) == Approx(2.0 * -2.5 / 3));
+    CHECK(d_v(1, 0) == Approx(2.0 * -3.5 / 3));
     // a - b + v^2 = {1, -2.75, 5.5}
     CHECK(loss::opt<double>(a, b, v, true, {}, d_a, d_v) == Approx((1.0 - 2.75 + 5.5) / 3));
     CHECK(d_a(1, 0) == Approx(1.0 / 3));
     CHECK(d_v(2, 0) == Approx(2.0 * 2.0 / 3));
   }
   SECTION("L_nopt is zero where its argument is positive") {
-    // x = {1.25, -2.5, 2.5}: only the middle sample counts.
-    CHECK(loss::nopt<double>(a, b, v, {}, d_a, d_v) == Approx(6.25 / 3));
+    // x = {1.25, -3.5, 3.5}: only the middle sample counts.
+    CHECK(loss::nopt<double>(a, b, v, {}, d_a, d_v) == Approx(12.25 / 3));
     CHECK(d_a(0, 0) == 0.0);
-    CHECK(d_a(1, 0) == Approx(2.0 * -2.5 / 3));
+    CHECK(d_a(1, 0) == Approx(2.0 * -3.5 / 3));
+    CHECK(d_v(1, 0) == Approx(2.0 * -3.5 / 3));
     CHECK(d_a(2, 0) == 0.0);
     CHECK(d_v(0, 0) == 0.0);
     CHECK(d_v(2, 0) == 0.0);
@@ -394,9 +393,10 @@ TEST_CASE("qtran_loss: each term by hand, its gradients, and the detached inputs
   }
 }
 
-TEST_CASE("qtran: gradients of Q_jt w.r.t. parameters and hidden features, and of V, match "
-          "finite differences",
-          "[factor][qtran]") {
+TEST_CASE(
+    "qtran: gradients of Q_jt w.r.t. parameters and hidden features, and of V, match "
+    "finite differences",
+    "[factor][qtran]") {
   for (act a : {act::tanh, act::relu, act::elu})
     for_clear_draws(with(small, a), 3, 4, [&](qtran_model& m, problem& p, std::uint64_t seed) {
       nm::rng g(1000 + seed);
@@ -430,9 +430,10 @@ TEST_CASE("qtran: gradients of Q_jt w.r.t. parameters and hidden features, and o
     });
 }
 
-TEST_CASE("qtran: every loss term's gradients match finite differences with the paper's "
-          "detaches",
-          "[factor][qtran]") {
+TEST_CASE(
+    "qtran: every loss term's gradients match finite differences with the paper's "
+    "detaches",
+    "[factor][qtran]") {
   struct variant {
     const char* name;
     double lambda_opt, lambda_nopt;
@@ -485,7 +486,8 @@ TEST_CASE("qtran: every loss term's gradients match finite differences with the 
           // Detach: with L_td at rest nothing reaches Q_jt's networks or the hidden features,
           // although L_opt or L_nopt is non-zero and does move V.
           CHECK(l.td == 0.0);
-          for (const auto& param : nm::nn::parameters_of(m.joint_q)) CHECK(param.param->grad.isZero(0.0));
+          for (const auto& param : nm::nn::parameters_of(m.joint_q))
+            CHECK(param.param->grad.isZero(0.0));
           CHECK(m.encoder_input.weight.grad.isZero(0.0));
           CHECK(m.encoder_output.weight.grad.isZero(0.0));
           CHECK(grads.hidden.isZero(0.0));
@@ -691,12 +693,10 @@ TEST_CASE("qtran: bad settings and shapes are clear errors", "[factor][qtran]") 
   REQUIRE_THROWS_WITH(loss_of(y, y, y, {}),
                       Contains("call forward_v on the batch of forward_q first"));
   m.forward_v(ref, matrix<double>::Zero(2, 3), v);
-  REQUIRE_THROWS_WITH(loss_of(y, y, y, {}),
-                      Contains("(V has 2 rows, Q_jt 3)"));
+  REQUIRE_THROWS_WITH(loss_of(y, y, y, {}), Contains("(V has 2 rows, Q_jt 3)"));
   m.forward_v(ref, state, v);
   const matrix<double> short_column = matrix<double>::Zero(2, 1);
-  REQUIRE_THROWS_AS(loss_of(short_column, y, y, {}),
-                    nm::shape_error);
+  REQUIRE_THROWS_AS(loss_of(short_column, y, y, {}), nm::shape_error);
   REQUIRE_THROWS_WITH(loss_of(short_column, y, y, {}),
                       Contains("qtran_loss::td: target: expected 3x1, got 2x1"));
   REQUIRE_THROWS_WITH(loss_of(y, short_column, y, {}),
@@ -707,4 +707,42 @@ TEST_CASE("qtran: bad settings and shapes are clear errors", "[factor][qtran]") 
   REQUIRE_THROWS_WITH(loss_of(y, y, y, two_weights),
                       Contains("row weights (one per sample): expected 3, got 2"));
   REQUIRE_NOTHROW(loss_of(y, y, y, {}));
+}
+
+TEST_CASE(
+    "qtran: backend::simd<> (SIMD dense layers, reference gather and sum) matches the "
+    "reference backend",
+    "[factor][qtran]") {
+  nm::rng g(17);
+  qtran::model<float> a(3, 3, 4, 3, small, g);
+  qtran::model<float> b = a;
+  problem p;
+  {
+    qtran_model shape_source(3, 3, 4, 3, small, g);
+    p = random_problem(shape_source, 5, g);
+  }
+  const matrix<float> state = p.state.cast<float>(), hidden = p.hidden.cast<float>();
+  const matrix<float> y = p.td_target.cast<float>(), gs = p.greedy_sum.cast<float>(),
+                      cs = p.chosen_sum.cast<float>();
+  auto run = [&](auto backend, qtran::model<float>& m, qtran::model<float>::loss_gradients& grads) {
+    nm::nn::zero_grad(nm::nn::parameters_of(m));
+    matrix<float> q, q_bar, v;
+    m.forward_q(backend, state, hidden, p.taken, {}, q);
+    m.evaluate_q(backend, state, hidden, p.greedy, {}, q_bar);
+    m.forward_v(backend, state, v);
+    return m.loss(
+        backend,
+        {.td_target = y, .greedy_utility_sum = gs, .greedy_q_jt = q_bar, .chosen_utility_sum = cs},
+        grads);
+  };
+  qtran::model<float>::loss_gradients ga, gb;
+  const auto la = run(nm::backend::reference{}, a, ga);
+  const auto lb = run(nm::backend::simd<>{}, b, gb);
+  CHECK(lb.total == Approx(la.total).epsilon(1e-5));
+  CHECK((gb.hidden - ga.hidden).cwiseAbs().maxCoeff() <= 1e-4f);
+  const auto pa = nm::nn::parameters_of(a), pb = nm::nn::parameters_of(b);
+  for (std::size_t k = 0; k < pa.size(); ++k) {
+    INFO(pa[k].name);
+    CHECK((pb[k].param->grad - pa[k].param->grad).cwiseAbs().maxCoeff() <= 1e-4f);
+  }
 }

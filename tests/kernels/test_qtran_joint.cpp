@@ -46,9 +46,10 @@ TEST_CASE("qtran_joint kernel: flop counts follow the spec", "[kernels][qtran]")
   CHECK(s.agent_sum_backward_flops() == 6.0 * 6);
 }
 
-TEMPLATE_TEST_CASE("qtran_joint kernel: the gathered first layer equals the dense layer over "
-                   "[h, onehot(u)], forward and backward",
-                   "[kernels][qtran]", float, double) {
+TEMPLATE_TEST_CASE(
+    "qtran_joint kernel: the gathered first layer equals the dense layer over "
+    "[h, onehot(u)], forward and backward",
+    "[kernels][qtran]", float, double) {
   using T = TestType;
   const double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-12;
   const idx batch = 3, agents = 4, hidden = 5, actions = 6, width = 7;
@@ -99,7 +100,7 @@ TEST_CASE("qtran_joint kernel: a hand-computed masked agent sum into a strided b
   // batch 2, agents 3, encoding 2; sample 0's agent 1 is dead, sample 1's agent 2 is half-weighted.
   const qj::shape s{2, 3, 1, 1, 2};
   const double e[] = {1, 2, 10, 20, 100, 200,  // sample 0
-                      3, 4, 5, 6, 7, 8};       // sample 1
+                      3, 4, 5,  6,  7,   8};   // sample 1
   const double alive[] = {1, 0, 1, 1, 1, 0.5};
   // Output rows of stride 4: [state, state, E_0, E_1]; the state columns must survive.
   double out[8] = {-1, -2, 99, 99, -3, -4, 99, 99};

@@ -1,8 +1,8 @@
 // kernels::subteam_sum (VAST eq. 4): the reference forward against hand-computed values (empty
 // sub-teams give 0), its backward against finite differences, float against double, and the
 // errors for group ids out of range.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -21,7 +21,8 @@ const nm::backend::reference reference{};
 
 std::vector<std::int32_t> random_groups(idx batch, idx agents, idx subteams, nm::rng& g) {
   std::vector<std::int32_t> groups(static_cast<std::size_t>(batch * agents));
-  for (auto& k : groups) k = static_cast<std::int32_t>(g.below(static_cast<std::uint64_t>(subteams)));
+  for (auto& k : groups)
+    k = static_cast<std::int32_t>(g.below(static_cast<std::uint64_t>(subteams)));
   return groups;
 }
 
@@ -38,9 +39,9 @@ TEST_CASE("subteam_sum: sizes and flop counts follow the spec", "[kernels][subte
 TEST_CASE("subteam_sum: hand-computed batch of two; empty sub-teams give 0",
           "[kernels][subteam_sum]") {
   const st::shape s{2, 5, 3};
-  const double q[] = {1, 2, 3, 4, 5,  //
+  const double q[] = {1,  2,   3, 4,  5,  //
                       -1, 0.5, 2, 10, -3};
-  const std::int32_t groups[] = {0, 2, 0, 2, 1,  //
+  const std::int32_t groups[] = {0, 2, 0, 2, 1,   //
                                  1, 1, 1, 1, 1};  // sample 1: sub-teams 0 and 2 are empty
   const double nan = std::numeric_limits<double>::quiet_NaN();
   double q_group[6] = {nan, nan, nan, nan, nan, nan};  // overwritten, never read
@@ -103,8 +104,7 @@ TEST_CASE("subteam_sum: float agrees with double", "[kernels][subteam_sum]") {
   CHECK((outf.cast<double>() - out).cwiseAbs().maxCoeff() < 1e-5);
 }
 
-TEST_CASE("subteam_sum: bad group ids and shapes throw with the value",
-          "[kernels][subteam_sum]") {
+TEST_CASE("subteam_sum: bad group ids and shapes throw with the value", "[kernels][subteam_sum]") {
   const st::shape s{2, 3, 3};
   const double q[6] = {};
   double out[6], d_q[6];
@@ -121,11 +121,10 @@ TEST_CASE("subteam_sum: bad group ids and shapes throw with the value",
       st::forward(reference, s, q, negative, out), nm::invalid_argument,
       Catch::Matchers::Message("subteam_sum forward: groups[0, 1] = -1 is out of range [0, 3)"));
   const std::int32_t fine[] = {0, 1, 2, 0, 1, 2};
-  REQUIRE_THROWS_MATCHES(st::forward(reference, st::shape{2, 3, 0}, q, fine, out),
-                         nm::invalid_argument,
-                         Catch::Matchers::Message(
-                             "subteam_sum forward: shape {batch 2, agents 3, subteams 0} is "
-                             "invalid (sizes must be >= 0 and subteams >= 1 when agents > 0)"));
+  REQUIRE_THROWS_MATCHES(
+      st::forward(reference, st::shape{2, 3, 0}, q, fine, out), nm::invalid_argument,
+      Catch::Matchers::Message("subteam_sum forward: shape {batch 2, agents 3, subteams 0} is "
+                               "invalid (sizes must be >= 0 and subteams >= 1 when agents > 0)"));
   // No agents: every sub-team is empty.
   double empty_out[4] = {1, 1, 1, 1};
   st::forward(reference, st::shape{2, 0, 2}, q, fine, empty_out);

@@ -17,8 +17,8 @@
 //       sums, which a learner spreads over the agents' utility networks: d/dQ_i = that value for
 //       each agent's max resp. chosen action).
 // The TD target y = r + gamma (1 - done) Q_jt^-(s', u') comes from evaluate_q on a target copy of
-// this model (PyMARL: at the online agents' greedy actions with double Q). forward_q + backward_q
-// and forward_v + backward_v also work alone, for other losses.
+// this model (PyMARL: at the online agents' greedy actions with double_q, else the target
+// agents'). forward_q + backward_q and forward_v + backward_v also work alone, for other losses.
 //
 // Networks (PyMARL QTranBase, qtran_arch "qtran_paper"; network_size "small" is hidden_layers 2,
 // "big" 3; the activation is ReLU there, ELU in the VAST authors' networks):
@@ -65,8 +65,8 @@ struct qtran_joint {
     index encoder_hidden = 0;  // K, the encoder's hidden width; 0: hidden_size + actions (PyMARL)
     index encoding = 0;        // E, the width of e_i; 0: hidden_size + actions (PyMARL)
     nn::activation activation = nn::activation::relu;  // after every hidden layer of all three
-    double lambda_opt = 1.0;    // PyMARL opt_loss
-    double lambda_nopt = 0.1;   // PyMARL nopt_min_loss
+    double lambda_opt = 1.0;                           // PyMARL opt_loss
+    double lambda_nopt = 0.1;                          // PyMARL nopt_min_loss
     bool authors_variant = false;  // VAST authors' unsquared L_opt (qtran_loss.hpp)
   };
 
@@ -165,7 +165,8 @@ struct qtran_joint {
     template <nn::HostBackend B>
     void backward_q(B b, const_matrix_ref<T> d_q_jt, nn::optional_matrix<T> d_hidden) {
       pass& p = taken_;
-      NETMARL_CHECK(p.batch >= 0, shape_error, "factor::qtran_joint backward_q: call forward_q first");
+      NETMARL_CHECK(p.batch >= 0, shape_error,
+                    "factor::qtran_joint backward_q: call forward_q first");
       nn::require_shape("factor::qtran_joint backward_q", "d_q_jt", p.batch, 1, d_q_jt.rows(),
                         d_q_jt.cols());
       const kernels::qtran_joint::shape ks = kernel_shape(p.batch);
@@ -201,8 +202,10 @@ struct qtran_joint {
     // Through forward_v's V: accumulates value's parameter gradients.
     template <nn::HostBackend B>
     void backward_v(B b, const_matrix_ref<T> d_v) {
-      NETMARL_CHECK(v_batch_ >= 0, shape_error, "factor::qtran_joint backward_v: call forward_v first");
-      nn::require_shape("factor::qtran_joint backward_v", "d_v", v_batch_, 1, d_v.rows(), d_v.cols());
+      NETMARL_CHECK(v_batch_ >= 0, shape_error,
+                    "factor::qtran_joint backward_v: call forward_v first");
+      nn::require_shape("factor::qtran_joint backward_v", "d_v", v_batch_, 1, d_v.rows(),
+                        d_v.cols());
       nn::backward(b, value, v_cache_, d_v, nullptr);
     }
 
@@ -216,8 +219,9 @@ struct qtran_joint {
                     "factor::qtran_joint loss: call forward_q (at the taken actions) first");
       NETMARL_CHECK(v_batch_ == taken_.batch, shape_error,
                     "factor::qtran_joint loss: call forward_v on the batch of forward_q first (V "
-                    "has " + std::to_string(v_batch_) + " rows, Q_jt " +
-                        std::to_string(taken_.batch) + ")");
+                    "has " +
+                        std::to_string(v_batch_) + " rows, Q_jt " + std::to_string(taken_.batch) +
+                        ")");
       loss_values out;
       out.td = qtran_loss::td<T>(taken_.q_jt, in.td_target, in.row_weight, d_q_jt_);
       out.opt = qtran_loss::opt<T>(in.greedy_utility_sum, in.greedy_q_jt, v_, authors_variant_,
@@ -249,7 +253,7 @@ struct qtran_joint {
       index batch = -1;  // -1: never run
       matrix<T> hidden;  // [rows, H], a contiguous copy
       std::vector<int> actions;
-      matrix<T> alive;           // [rows, 1], read only when has_alive
+      matrix<T> alive;  // [rows, 1], read only when has_alive
       bool has_alive = false;
       matrix<T> encoder_hidden;  // [rows, K], after the activation
       matrix<T> encodings;       // [rows, E]
@@ -260,8 +264,8 @@ struct qtran_joint {
 
     // Checks every size and setting, then returns the encoder's input width H + A: called first
     // in the member initialiser list, so nothing is built from a bad value.
-    static index checked_input_width(index agents, index state_size, index hidden_size, index actions,
-                           const settings& s) {
+    static index checked_input_width(index agents, index state_size, index hidden_size,
+                                     index actions, const settings& s) {
       const std::string where = "factor::qtran_joint: ";
       require(agents >= 1, where + "agents must be >= 1, got " + std::to_string(agents));
       require(state_size >= 1,
@@ -296,7 +300,9 @@ struct qtran_joint {
       return {batch, agents_, actions_, encoder_hidden_, encoding_};
     }
     // W_a: the last A rows of the first layer's [H + A, K] weight (or of its gradient).
-    T* action_rows(matrix<T>& weight) const { return weight.data() + hidden_size_ * encoder_hidden_; }
+    T* action_rows(matrix<T>& weight) const {
+      return weight.data() + hidden_size_ * encoder_hidden_;
+    }
     const T* action_rows(const matrix<T>& weight) const {
       return weight.data() + hidden_size_ * encoder_hidden_;
     }
@@ -331,8 +337,8 @@ struct qtran_joint {
                           " (batch * agents) or none");
       for (index r = 0; r < rows; ++r)
         if (actions[r] < 0 || actions[r] >= actions_)
-          throw invalid_argument(std::string(where) + ": actions[" + std::to_string(r) + "] = " +
-                                 std::to_string(actions[r]) + " is out of range [0, " +
+          throw invalid_argument(std::string(where) + ": actions[" + std::to_string(r) +
+                                 "] = " + std::to_string(actions[r]) + " is out of range [0, " +
                                  std::to_string(actions_) + ")");
       // Copies: backward needs contiguous rows and the values as they were.
       p.batch = -1;  // until this pass completes

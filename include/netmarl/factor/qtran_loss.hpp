@@ -2,8 +2,8 @@
 // The three QTRAN-base losses (Son et al. 2019, section 3: the conditions of QTRAN's Theorem 1,
 // VAST eq. 3, turned into losses; written as PyMARL's qtran_learner.py computes them), each a
 // scalar over a batch of [batch, 1] columns:
-//   L_td   = (Q_jt(s, u) - y)^2                                        y: the TD target, a constant
-//   L_opt  = (sum_i max_a Q_i - Q_jt(s, u_bar).detach() + V(s))^2       u_bar: the greedy joint action
+//   L_td   = (Q_jt(s, u) - y)^2                              y: the TD target, a constant
+//   L_opt  = (sum_i max_a Q_i - Q_jt(s, u_bar).detach() + V(s))^2     u_bar: greedy joint action
 //   L_nopt = min(sum_i Q_i(u_i) - Q_jt(s, u).detach() + V(s), 0)^2
 // The detaches are the paper's: L_opt and L_nopt make the factorised utilities (and V) track the
 // joint network, never the other way round, so neither sends a gradient into Q_jt; the inputs
@@ -44,7 +44,8 @@ inline void require_column(const char* where, const char* what, index batch, ind
 template <class T, class Row>
 T weighted_mean(const char* where, index batch, row_weights<T> weight, Row row) {
   if (!weight.empty())
-    nn::require_size(where, "row weights (one per sample)", batch, static_cast<index>(weight.size()));
+    nn::require_size(where, "row weights (one per sample)", batch,
+                     static_cast<index>(weight.size()));
   T weight_sum = 0;
   for (index b = 0; b < batch; ++b) weight_sum += weight.empty() ? T(1) : weight[b];
   if (batch == 0 || weight_sum == T(0)) {

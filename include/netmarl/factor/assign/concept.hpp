@@ -65,7 +65,7 @@ struct assignment_input {
   const T* positions = nullptr;     // [N, 2] (x, y) per agent, for spatial
   const T* observations = nullptr;  // [N, observation_size] o_i (tau_i), for meta_grad
   index observation_size = 0;
-  const T* state = nullptr;         // [state_size] global state s_t, for meta_grad
+  const T* state = nullptr;  // [state_size] global state s_t, for meta_grad
   index state_size = 0;
 };
 
@@ -90,18 +90,18 @@ void check_assign_call(const char* where, const assignment_input<T>& input, inde
 
 // A sub-team assignment strategy X(k | i, tau_i, s) of VAST table 1, for scalar type T.
 template <class A, class T = double>
-concept AssignmentStrategy =
-    requires {
-      typename A::settings;
-      typename A::template model<T>;
-    } &&
-    std::constructible_from<typename A::template model<T>, const assignment_sizes&,
-                            const typename A::settings&, rng&> &&
-    requires(typename A::template model<T>& m, rng& g, const assignment_input<T>& input,
-             index subteams, std::span<std::int32_t> groups) {
-      m.assign(g, input, subteams, groups);
-      { A::template model<T>::learned } -> std::convertible_to<bool>;
-    };
+concept AssignmentStrategy = requires {
+  typename A::settings;
+  typename A::template model<T>;
+}
+&&std::constructible_from<typename A::template model<T>, const assignment_sizes&,
+                          const typename A::settings&,
+                          rng&>&& requires(typename A::template model<T>& m, rng& g,
+                                           const assignment_input<T>& input, index subteams,
+                                           std::span<std::int32_t> groups) {
+  m.assign(g, input, subteams, groups);
+  { A::template model<T>::learned } -> std::convertible_to<bool>;
+};
 
 }  // namespace netmarl::factor::assign
 

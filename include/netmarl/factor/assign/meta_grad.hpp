@@ -35,8 +35,8 @@ namespace netmarl::factor::assign {
 
 struct meta_grad {
   struct settings {
-    index hidden = 128;         // hidden width (VAST code: 128)
-    index hidden_layers = 2;    // VAST code: two ELU layers
+    index hidden = 128;           // hidden width (VAST code: 128)
+    index hidden_layers = 2;      // VAST code: two ELU layers
     double learning_rate = 1e-3;  // Adam (VAST code)
     double clip_norm = 1.0;       // global gradient-norm clip (VAST code)
   };
@@ -88,10 +88,11 @@ struct meta_grad {
       nn::require_shape("assign::meta_grad sample", "state (batch x state_size)", batch,
                         state_size_, state.rows(), state.cols());
       nn::require_shape("assign::meta_grad sample",
-                        "observations (batch * agents x observation_size)", rows,
-                        observation_size_, observations.rows(), observations.cols());
+                        "observations (batch * agents x observation_size)", rows, observation_size_,
+                        observations.rows(), observations.cols());
       nn::require_size("assign::meta_grad sample", "groups (batch * agents)", rows,
                        static_cast<index>(groups.size()));
+      sample_valid_ = false;  // until every row is drawn
       ensure_shape(input_, rows, state_size_ + observation_size_);
       for (index b = 0; b < batch; ++b)
         for (index i = 0; i < agents; ++i) {
@@ -116,6 +117,7 @@ struct meta_grad {
         sampled_[static_cast<std::size_t>(r)] = static_cast<int>(k);
         groups[static_cast<std::size_t>(r)] = static_cast<std::int32_t>(k);
       }
+      sample_valid_ = rows > 0;
     }
 
     // The REINFORCE loss (VAST eq. 6) of the last sample with one advantage per row
@@ -204,7 +206,8 @@ struct meta_grad {
               "state_size + observation_size >= 1 (both >= 0), got state_size " +
                   std::to_string(sizes.state_size) + " and observation_size " +
                   std::to_string(sizes.observation_size));
-      require(s.hidden >= 1, "assign::meta_grad: hidden must be >= 1, got " + std::to_string(s.hidden));
+      require(s.hidden >= 1,
+              "assign::meta_grad: hidden must be >= 1, got " + std::to_string(s.hidden));
       require(s.hidden_layers >= 0, "assign::meta_grad: hidden_layers must be >= 0, got " +
                                         std::to_string(s.hidden_layers));
       require(s.learning_rate > 0, "assign::meta_grad: learning_rate must be positive, got " +
@@ -223,15 +226,13 @@ struct meta_grad {
     }
 
     void check_advantages(const char* where, std::span<const T> advantages) const {
-      if (!has_sample())
-        throw invalid_argument(std::string(where) + ": call sample first");
+      if (!sample_valid_) throw invalid_argument(std::string(where) + ": call sample first");
       nn::require_size(where, "advantages (one per sampled row, batch * agents)",
                        static_cast<index>(sampled_.size()), static_cast<index>(advantages.size()));
       for (std::size_t r = 0; r < advantages.size(); ++r)
         if (!std::isfinite(advantages[r]))
-          throw invalid_argument(std::string(where) + ": advantages[" + std::to_string(r) +
-                                 "] = " + detail::format_number(double(advantages[r])) +
-                                 " is not finite");
+          throw invalid_argument(std::string(where) + ": advantages[" + std::to_string(r) + "] = " +
+                                 detail::format_number(double(advantages[r])) + " is not finite");
     }
 
     static void check_input(const char* what, const T* data, index given, index expected) {
@@ -243,15 +244,14 @@ struct meta_grad {
                                " (assignment_input::" + what + " is null)");
     }
 
-    bool has_sample() const { return input_.rows() > 0 && input_.rows() == logits_.rows(); }
-
     settings settings_;
     index state_size_;
     index observation_size_;
     nn::parameter_list<T> params_;
     optim::adam<T> optimizer_;
     T last_grad_norm_ = T(0);
-    bool fresh_ = false;  // logits_ and cache_ match the current parameters
+    bool sample_valid_ = false;  // a complete sample is kept
+    bool fresh_ = false;         // logits_ and cache_ match the current parameters
     // The kept sample and scratch, reused so nothing is allocated once the sizes settle.
     matrix<T> input_, logits_, probabilities_, d_logits_;
     nn::mlp_cache<T> cache_;

@@ -10,8 +10,12 @@
 // Algorithm, deterministic given the rng: k-means++ seeding (Arthur & Vassilvitskii 2007; first
 // centre uniform, each next one drawn with probability proportional to the squared distance to
 // the nearest chosen centre), then Lloyd iterations (assign to the nearest centre, ties to the
-// lower index; move centres to their members' mean) until no label changes or max_iterations.
-// Sub-team ids are cluster ids in seeding order, which is arbitrary, as scikit-learn's labels are.
+// lower index; move centres to their members' mean) until no label changes or max_iterations;
+// the whole is run `restarts` times and the lowest inertia (sum of squared distances to the own
+// centre) wins, the first on ties. Defaults follow the scikit-learn 0.24.2 KMeans the authors
+// pinned (n_init = 10, max_iter = 300), whose seeding also tries 2 + log(C) candidates per centre
+// (not done here). Sub-team ids are cluster ids in seeding order, which is arbitrary, as
+// scikit-learn's labels are.
 // Fewer distinct positions than C: seeding stops when every position is already a centre, so
 // there are as many clusters as distinct positions, duplicates share a sub-team, and the
 // remaining sub-teams stay empty (they contribute 0 by VAST eq. 4). A cluster that loses all its
@@ -38,7 +42,8 @@ struct spatial {
 
   struct settings {
     centroid_count centroids = centroid_count::subteams;
-    index max_iterations = 300;  // Lloyd cap (scikit-learn KMeans's max_iter)
+    index max_iterations = 300;  // Lloyd cap per run (scikit-learn KMeans's max_iter)
+    index restarts = 10;         // seedings tried, best kept (scikit-learn 0.24 KMeans's n_init)
   };
 
   template <class T>
@@ -57,9 +62,11 @@ struct spatial {
       if (c < 1) c = 1;
       return c < agents ? c : agents;
     }
-    // Of the last call: the clusters actually formed (<= cluster_count), Lloyd iterations run.
+    // Of the last call's best run: the clusters actually formed (<= cluster_count), its Lloyd
+    // iterations and its inertia.
     index clusters() const { return clusters_; }
     index iterations() const { return iterations_; }
+    double inertia() const { return inertia_; }
     const settings& config() const { return settings_; }
 
     // Reads input.positions [N, 2]; throws if it is null or holds a non-finite value.
@@ -69,9 +76,11 @@ struct spatial {
       const index n = input.agents;
       clusters_ = 0;
       iterations_ = 0;
+      inertia_ = 0;
       if (n == 0) return;
       if (input.positions == nullptr)
-        throw invalid_argument("assign::spatial: needs positions (assignment_input::positions is null)");
+        throw invalid_argument(
+            "assign::spatial: needs positions (assignment_input::positions is null)");
       points_.resize(static_cast<std::size_t>(2 * n));
       for (index i = 0; i < n; ++i) {
         const double x = static_cast<double>(input.positions[2 * i]);
@@ -84,8 +93,21 @@ struct spatial {
         point(i)[1] = y;
       }
       const index wanted = cluster_count(subteams, n);
-      seed(g, n, wanted);
-      lloyd(n, groups);
+      labels_.resize(static_cast<std::size_t>(n));
+      index best_clusters = 0, best_iterations = 0;
+      for (index run = 0; run < settings_.restarts; ++run) {
+        seed(g, n, wanted);
+        lloyd(n);
+        const double inertia = current_inertia(n);
+        if (run == 0 || inertia < inertia_) {
+          inertia_ = inertia;
+          best_clusters = clusters_;
+          best_iterations = iterations_;
+          std::copy(labels_.begin(), labels_.end(), groups.begin());
+        }
+      }
+      clusters_ = best_clusters;
+      iterations_ = best_iterations;
     }
 
    private:
@@ -93,6 +115,9 @@ struct spatial {
       if (s.max_iterations < 1)
         throw invalid_argument("assign::spatial: max_iterations must be >= 1, got " +
                                std::to_string(s.max_iterations));
+      if (s.restarts < 1)
+        throw invalid_argument("assign::spatial: restarts must be >= 1, got " +
+                               std::to_string(s.restarts));
       return s;
     }
 
@@ -130,7 +155,16 @@ struct spatial {
       }
     }
 
-    void lloyd(index n, std::span<std::int32_t> labels) {
+    double current_inertia(index n) {
+      double total = 0;
+      for (index i = 0; i < n; ++i)
+        total += squared_distance(point(i), centre(labels_[static_cast<std::size_t>(i)]));
+      return total;
+    }
+
+    // Lloyd iterations from the seeded centres; labels_ ends consistent with centres_.
+    void lloyd(index n) {
+      auto& labels = labels_;
       const auto k = static_cast<std::size_t>(clusters_);
       sums_.resize(2 * k);
       counts_.resize(k);
@@ -173,10 +207,13 @@ struct spatial {
     settings settings_{};
     index clusters_ = 0;
     index iterations_ = 0;
+    double inertia_ = 0;
     // Reused between calls: points as doubles [N, 2], centres [C, 2], squared distance to the
-    // nearest seeded centre [N], per-cluster coordinate sums [C, 2] and member counts [C].
+    // nearest seeded centre [N], per-cluster coordinate sums [C, 2] and member counts [C], the
+    // current run's labels [N].
     std::vector<double> points_, centres_, nearest_, sums_;
     std::vector<index> counts_;
+    std::vector<std::int32_t> labels_;
   };
 };
 

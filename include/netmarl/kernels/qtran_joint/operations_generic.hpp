@@ -10,8 +10,8 @@ namespace netmarl::kernels::qtran_joint {
 
 // pre[r, :] += W_a[u_r, :]: the one-hot half of the encoder's first layer.
 template <class T>
-void add_action_rows(backend::reference, const shape& s, const int* actions,
-                     const T* action_weight, T* pre) {
+void add_action_rows(backend::reference, const shape& s, const int* actions, const T* action_weight,
+                     T* pre) {
   const index w = s.width;
   for (index r = 0; r < s.rows(); ++r) {
     const T* row = action_weight + index(actions[r]) * w;

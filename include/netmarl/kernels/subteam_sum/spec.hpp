@@ -47,8 +47,8 @@ inline void check_shape(const char* where, const shape& s) {
 [[noreturn]] inline void throw_bad_group(const char* where, const shape& s, index b, index i,
                                          std::int32_t k) {
   throw invalid_argument(std::string(where) + ": groups[" + std::to_string(b) + ", " +
-                         std::to_string(i) + "] = " + std::to_string(k) +
-                         " is out of range [0, " + std::to_string(s.subteams) + ")");
+                         std::to_string(i) + "] = " + std::to_string(k) + " is out of range [0, " +
+                         std::to_string(s.subteams) + ")");
 }
 
 }  // namespace netmarl::kernels::subteam_sum
