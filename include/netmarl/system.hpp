@@ -13,8 +13,8 @@
 
 #include "netmarl/backend/concept.hpp"
 #include "netmarl/config.hpp"
-#include "netmarl/core/checkpoint.hpp"
 #include "netmarl/core/assert.hpp"
+#include "netmarl/core/checkpoint.hpp"
 #include "netmarl/core/rng.hpp"
 #include "netmarl/env/concept.hpp"
 #include "netmarl/factor/concept.hpp"
@@ -164,16 +164,14 @@ class system {
   // Saves the learner's parameters and optimizer state (core/checkpoint.hpp's format); load
   // restores them into a system of the same config and sizes, or throws io_error naming what
   // differs and leaves this system unchanged.
-  void save_checkpoint(const std::string& path)
-    requires requires(learner_model& l) { l.checkpoint_tensors(); }
-  {
-    netmarl::save_checkpoint(path, learner_.checkpoint_tensors());
+  void save_checkpoint(const std::string& path) requires requires(learner_model& l) {
+    l.checkpoint_tensors();
   }
-  void load_checkpoint(const std::string& path)
-    requires requires(learner_model& l) { l.checkpoint_tensors(); }
-  {
-    netmarl::load_checkpoint(path, learner_.checkpoint_tensors());
+  { netmarl::save_checkpoint(path, learner_.checkpoint_tensors()); }
+  void load_checkpoint(const std::string& path) requires requires(learner_model& l) {
+    l.checkpoint_tensors();
   }
+  { netmarl::load_checkpoint(path, learner_.checkpoint_tensors()); }
 
   learner_model& learner() { return learner_; }
   const env::spec& spec() const { return spec_; }
@@ -267,6 +265,8 @@ class system {
       learner_.act(learn::decision{observations_, state_, topology_.graph(), agent_rngs_}, actions_,
                    m);
       if constexpr (topology_type::dynamic) graph_before_ = topology_.graph();
+      if constexpr (env::SpatialEnvironment<E>)
+        if (learn_from_it) positions_before_ = env.positions();
       const env::step_result& r = env.step(std::span<const int>(actions_));
       for (float reward : r.rewards)
         if (!std::isfinite(reward))
@@ -279,9 +279,10 @@ class system {
         sharing_.shape(topology_.graph(), r.rewards, shaped_);
         copy_state(env, next_state_);
         const graph::csr& acted_on = topology_type::dynamic ? graph_before_ : topology_.graph();
-        learner_.observe(learn::transition{observations_, state_, acted_on, actions_, shaped_,
-                                           r.global_reward, r.observations, next_state_,
-                                           topology_.graph(), r.agent_done, r.episode_done});
+        learner_.observe(learn::transition{
+            observations_, state_, acted_on, actions_, shaped_, r.global_reward, r.observations,
+            next_state_, topology_.graph(), r.agent_done, r.episode_done,
+            env::SpatialEnvironment<E> ? &positions_before_ : nullptr});
       }
       if (r.episode_done) break;
       observations_ = r.observations;
@@ -309,7 +310,7 @@ class system {
   sharing_model sharing_;
   learner_model learner_;
   graph::csr graph_before_;
-  matrix<float> observations_;
+  matrix<float> observations_, positions_before_;
   std::vector<float> state_, next_state_, shaped_;
   std::vector<int> actions_;
   std::int64_t env_steps_ = 0, episodes_ = 0;

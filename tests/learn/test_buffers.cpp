@@ -1,6 +1,5 @@
 // The learners' buffers: Monte-Carlo returns, and which agents count as alive at each step.
 #include <catch2/catch.hpp>
-
 #include <vector>
 
 #include "netmarl/graph/generators.hpp"
@@ -12,8 +11,8 @@ namespace nm = netmarl;
 namespace {
 // A 2-agent, 3-step episode in which agent 1 dies during step 0.
 struct scripted_episode {
-  nm::env::spec spec{.agents = 2, .observation_size = 1, .actions = 2, .state_size = 1,
-                     .episode_limit = 3};
+  nm::env::spec spec{
+      .agents = 2, .observation_size = 1, .actions = 2, .state_size = 1, .episode_limit = 3};
   nm::matrix<float> obs = nm::matrix<float>::Zero(2, 1);
   std::vector<float> state{0.0f};
   nm::graph::csr graph = nm::graph::isolated(2);

@@ -1,7 +1,6 @@
 // Whole-system checkpoints: a trained learner saved and loaded into a fresh system acts the same;
 // a checkpoint of another configuration is refused and leaves the system unchanged.
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 
 #include "netmarl/env/coordination_grid.hpp"
@@ -56,8 +55,8 @@ TEST_CASE("system checkpoint: actor-critic round trip", "[system][checkpoint]") 
   wide.learner.hidden = 32;
   nm::system<ac_config> other(nm::env::spec_of(env), wide, 7);
   const auto before = greedy_actions(other, env);
-  REQUIRE_THROWS_WITH(other.load_checkpoint(path), Catch::Contains("has shape") &&
-                                                       Catch::Contains("in the file"));
+  REQUIRE_THROWS_WITH(other.load_checkpoint(path),
+                      Catch::Contains("has shape") && Catch::Contains("in the file"));
   CHECK(greedy_actions(other, env) == before);
   std::filesystem::remove(path);
 }

@@ -6,12 +6,46 @@
 // Forward keeps what backward needs inside the model; backward accumulates parameter gradients
 // and writes dL/dq.
 #include <concepts>
+#include <span>
 
 #include "netmarl/backend/tags.hpp"
 #include "netmarl/core/rng.hpp"
 #include "netmarl/core/tensor.hpp"
 
 namespace netmarl {
+
+namespace factor {
+
+// What a learner knows of the samples it is about to mix, beyond the utilities and the state:
+// the per-agent inputs that VAST's assignment strategies read. Row-major buffers owned by the
+// learner; null where the learner or the environment has none.
+template <class T>
+struct mixing_context {
+  index batch = 0;                  // B samples
+  index agents = 0;                 // N agents per sample
+  const T* observations = nullptr;  // [B*N, observation_size]
+  index observation_size = 0;
+  const T* states = nullptr;  // [B, state_size]
+  index state_size = 0;
+  const T* positions = nullptr;  // [B*N, 2], spatial environments only
+  rng* generator = nullptr;  // for strategies that draw (random, k-means seeding, meta-gradient)
+};
+
+// Optional members a factorization may have; learners call these, which do nothing otherwise.
+//   prepare(backend, context): before forward on a new batch (VAST: assign the sub-teams).
+template <class Model, class B, class T>
+void prepare(Model& m, B backend, const mixing_context<T>& context) {
+  if constexpr (requires { m.prepare(backend, context); }) m.prepare(backend, context);
+}
+//   learn_from_advantages(backend, advantages [B*N]): after the actor's advantages
+//   A_i = R - sum_a pi(a|o_i) Q_i(o_i, a) of the prepared batch are known (VAST eq. 6).
+template <class Model, class B, class T>
+void learn_from_advantages(Model& m, B backend, std::span<const T> advantages) {
+  if constexpr (requires { m.learn_from_advantages(backend, advantages); })
+    m.learn_from_advantages(backend, advantages);
+}
+
+}  // namespace factor
 
 template <class F>
 concept Factorization = requires {

@@ -50,6 +50,7 @@ struct actor_critic {
           settings_(validated(s.learner)),
           message_(spec.agents, spec.observation_size, s.message, g),
           factor_(spec.agents, spec.state_size, s.factor, g),
+          mixing_rng_(g.split(0x6d6978)),
           actor_(nn::mlp_sizes(message_.output_size(), settings_.hidden, settings_.hidden_layers,
                                spec.actions),
                  nn::activation::elu, nn::activation::identity, g),
@@ -110,6 +111,7 @@ struct actor_critic {
       return t;
     }
 
+    factor_model& factor() { return factor_; }
     const nn::parameter_list<T>& actor_parameters() const { return actor_params_; }
     const nn::parameter_list<T>& critic_parameters() const { return critic_params_; }
 
@@ -137,6 +139,18 @@ struct actor_critic {
       factor_.append_parameters(p, "factor.");
       return p;
     }
+    factor::mixing_context<T> mixing_context() {
+      factor::mixing_context<T> c;
+      c.batch = buffer_.steps();
+      c.agents = spec_.agents;
+      c.observations = buffer_.observations().data();
+      c.observation_size = spec_.observation_size;
+      c.states = buffer_.states().data();
+      c.state_size = spec_.state_size;
+      c.positions = buffer_.positions();
+      c.generator = &mixing_rng_;
+      return c;
+    }
     std::span<const csr_view> graph_views() {
       graph_views_.clear();
       for (const auto& g : graphs_) graph_views_.push_back(g.view());
@@ -153,12 +167,13 @@ struct actor_critic {
       for (index t = 0; t < steps; ++t)  // agents that acted dead contribute 0 (VAST code: masked)
         for (index i = 0; i < n; ++i)
           q_chosen_(t, i) = alive(t, i) * q_all_(t * n + i, buffer_.action(t, i));
+      factor::prepare(factor_, B{}, mixing_context());
       factor_.forward(B{}, q_chosen_, buffer_.states(), mixed_);
       if constexpr (factor_model::per_agent) {
         target_ = buffer_.agent_returns();
         mask_ = alive;
-      } else {
-        target_ = buffer_.global_returns();
+      } else {  // every output (Q_tot, or VAST(IL)'s sub-team values) regresses the team return
+        target_ = buffer_.global_returns().replicate(1, mixed_.cols());
         mask_.setOnes(steps, mixed_.cols());
       }
       stats.critic_loss = static_cast<double>(masked_mse(mixed_, target_, mask_, d_mixed_));
@@ -192,15 +207,19 @@ struct actor_critic {
       // policy_gradient_loss averages over all rows; rescale so the mean is over acting rows.
       const T scale = static_cast<T>(rows) / acted;
       advantages_.resize(static_cast<std::size_t>(rows));
+      raw_advantages_.resize(static_cast<std::size_t>(rows));
       for (index t = 0; t < steps; ++t)
         for (index i = 0; i < n; ++i) {
           const index r = t * n + i;
           const T baseline = settings_.critic_baseline ? probs_.row(r).dot(q_all_.row(r)) : T(0);
-          advantages_[static_cast<std::size_t>(r)] =
-              alive(t, i) * scale * (returns(t, i) - baseline);
+          const T advantage = alive(t, i) * (returns(t, i) - baseline);
+          raw_advantages_[static_cast<std::size_t>(r)] = advantage;
+          advantages_[static_cast<std::size_t>(r)] = scale * advantage;
         }
       stats.actor_loss = static_cast<double>(
           nn::policy_gradient_loss<T>(logits_, buffer_.actions(), advantages_, d_logits_));
+      // VAST eq. 6: a learned sub-team assignment moves along the same advantages.
+      factor::learn_from_advantages(factor_, B{}, std::span<const T>(raw_advantages_));
       if (settings_.entropy_weight != 0) {
         // loss -= w * mean entropy over acting rows
         entropy_upstream_.resize(static_cast<std::size_t>(rows));
@@ -223,6 +242,7 @@ struct actor_critic {
     settings settings_;
     message_model message_;
     factor_model factor_;
+    rng mixing_rng_;  // the factorization's draws at update time (VAST sub-teams)
     nn::mlp<T> actor_, local_q_;
     nn::parameter_list<T> actor_params_, critic_params_;
     optim::adam<T> actor_optimizer_, critic_optimizer_;
@@ -235,7 +255,7 @@ struct actor_critic {
     nn::softmax_cache<T> act_softmax_cache_, softmax_cache_;
     matrix<T> q_all_, q_chosen_, mixed_, target_, mask_, d_mixed_, d_q_chosen_, d_q_all_;
     matrix<T> embedding_, logits_, probs_, d_logits_, d_entropy_, d_embedding_;
-    std::vector<T> advantages_, entropy_upstream_;
+    std::vector<T> advantages_, raw_advantages_, entropy_upstream_;
   };
 };
 

@@ -41,6 +41,7 @@ struct transition {
   const graph::csr& next_graph;
   std::span<const std::uint8_t> agent_done;
   bool episode_done;
+  const matrix<float>* positions = nullptr;  // [agents, 2] when acting; spatial environments only
 };
 
 // What an update did: NaN where a learner has no such quantity.

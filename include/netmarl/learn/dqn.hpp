@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "netmarl/core/assert.hpp"
@@ -51,6 +52,9 @@ struct dqn {
     using B = typename Slots::backend;
     using message_model = typename Slots::message::template model<T>;
     using factor_model = typename Slots::factor::template model<T>;
+    static_assert(std::is_copy_constructible_v<factor_model>,
+                  "learn::dqn keeps a target copy of the factorization, and this one cannot be "
+                  "copied (factor::vast with assign::meta_grad trains with learn::actor_critic)");
 
     model(const env::spec& spec, const slot_settings<Slots>& s, rng& g)
         : spec_(spec),
@@ -68,6 +72,7 @@ struct dqn {
           optimizer_(params_, {.learning_rate = T(settings_.learning_rate)}),
           replay_(spec, settings_.buffer_capacity, message_model::uses_graph),
           sample_rng_(g.split(0x5eed)),
+          mixing_rng_(g.split(0x6d6978)),
           indices_(static_cast<std::size_t>(settings_.batch_size)) {}
 
     void act(const decision& d, std::span<int> actions, mode m) {
@@ -149,6 +154,20 @@ struct dqn {
       return p;
     }
 
+    // The sampled batch as a factorization sees it (the replay keeps no positions).
+    factor::mixing_context<T> mixing_context(const matrix<T>& observations,
+                                             const matrix<T>& states) {
+      factor::mixing_context<T> c;
+      c.batch = settings_.batch_size;
+      c.agents = spec_.agents;
+      c.observations = observations.data();
+      c.observation_size = spec_.observation_size;
+      c.states = states.data();
+      c.state_size = spec_.state_size;
+      c.generator = &mixing_rng_;
+      return c;
+    }
+
     // Gathers the sampled transitions' agent rows into contiguous batch matrices.
     void gather_batch() {
       const index n = spec_.agents, b = settings_.batch_size;
@@ -194,6 +213,7 @@ struct dqn {
           t_chosen_(k, i) = replay_.next_alive()(slot, i) * t_q_(k * n + i, best);
         }
       }
+      factor::prepare(target_factor_, B{}, mixing_context(x_next_, state_next_));
       target_factor_.forward(B{}, t_chosen_, state_next_, t_mixed_);
       const index outputs = t_mixed_.cols();
       ensure_shape(y_, b, outputs);
@@ -219,6 +239,7 @@ struct dqn {
         for (index i = 0; i < n; ++i)
           chosen_(k, i) = replay_.alive()(slot, i) * q_(k * n + i, replay_.action(slot, i));
       }
+      factor::prepare(factor_, B{}, mixing_context(x_, state_));
       factor_.forward(B{}, chosen_, state_, mixed_);
       const double loss = static_cast<double>(masked_mse(mixed_, y_, mask_, d_mixed_));
       optimizer_.zero_grad();
@@ -256,7 +277,7 @@ struct dqn {
     nn::parameter_list<T> params_, target_params_;
     optim::adam<T> optimizer_;
     replay_buffer<T> replay_;
-    rng sample_rng_;
+    rng sample_rng_, mixing_rng_;
     std::vector<std::int64_t> indices_;
     std::vector<csr_view> graphs_, next_graphs_;
     std::int64_t steps_ = 0, gradient_steps_ = 0, updates_since_report_ = 0;

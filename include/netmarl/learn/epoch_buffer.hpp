@@ -46,6 +46,8 @@ class epoch_buffer {
       done_before_[static_cast<std::size_t>(i)] |= t.agent_done[static_cast<std::size_t>(i)];
     }
     global_rewards_(steps_, 0) = static_cast<T>(t.global_reward);
+    has_positions_ = t.positions != nullptr;
+    if (has_positions_) positions_.middleRows(steps_ * n, n) = t.positions->template cast<T>();
     ++steps_;
   }
 
@@ -77,7 +79,9 @@ class epoch_buffer {
   auto agent_returns() const { return agent_returns_.topRows(steps_); }    // [steps, N]
   auto global_returns() const { return global_returns_.topRows(steps_); }  // [steps, 1]
   auto alive() const { return alive_.topRows(steps_); }                    // [steps, N]
-  std::span<const int> actions() const {                                   // [steps*N]
+  // [steps*N, 2] agent positions when acting, or null when the environment has none.
+  const T* positions() const { return has_positions_ ? positions_.data() : nullptr; }
+  std::span<const int> actions() const {  // [steps*N]
     return {actions_.data(), static_cast<std::size_t>(steps_ * spec_.agents)};
   }
   int action(index step, index agent) const {
@@ -90,6 +94,7 @@ class epoch_buffer {
     const index capacity = std::max<index>(steps, 2 * capacity_);
     const index n = spec_.agents;
     observations_.conservativeResize(capacity * n, spec_.observation_size);
+    positions_.conservativeResize(capacity * n, 2);
     states_.conservativeResize(capacity, spec_.state_size);
     rewards_.conservativeResize(capacity, n);
     alive_.conservativeResize(capacity, n);
@@ -102,6 +107,8 @@ class epoch_buffer {
 
   env::spec spec_{};
   index steps_ = 0, episodes_ = 0, episode_start_ = 0, capacity_ = 0;
+  bool has_positions_ = false;
+  matrix<T> positions_;
   matrix<T> observations_, states_, rewards_, alive_, agent_returns_, global_rewards_,
       global_returns_;
   std::vector<int> actions_;
