@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support/require_close.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -112,24 +114,7 @@ std::vector<T> nan_vector(std::size_t n) {
   return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
 }
 
-// |got - want| <= rtol * max(|want|, mean |want|); NaN never passes.
-template <class T>
-void require_close(const std::vector<T>& got, const std::vector<T>& want, double rtol,
-                   const std::string& what) {
-  REQUIRE(got.size() == want.size());
-  double mean_abs = 0;
-  for (T w : want) mean_abs += std::abs(double(w));
-  mean_abs = want.empty() ? 1.0 : std::max(mean_abs / double(want.size()), 1e-30);
-  std::ptrdiff_t bad = -1;
-  for (std::size_t e = 0; e < got.size() && bad < 0; ++e) {
-    const double diff = std::abs(double(got[e]) - double(want[e]));
-    if (!(diff <= rtol * std::max(std::abs(double(want[e])), mean_abs))) bad = std::ptrdiff_t(e);
-  }
-  INFO(what << ": first mismatch at " << bad << ": got "
-            << (bad >= 0 ? double(got[sz(bad)]) : 0.0) << ", want "
-            << (bad >= 0 ? double(want[sz(bad)]) : 0.0));
-  REQUIRE(bad == -1);
-}
+using netmarl::testing::require_close;
 
 template <class T, class Backend>
 void check_against_reference(Backend b, const test_graph& g, idx batch, idx features,

@@ -7,6 +7,7 @@
 #include "netmarl/core/error.hpp"
 #include "netmarl/optim/adam.hpp"
 #include "netmarl/optim/concept.hpp"
+#include "support/optim_fixtures.hpp"
 
 using netmarl::matrix;
 using netmarl::nn::parameter;
@@ -19,17 +20,8 @@ static_assert(netmarl::optim::Optimizer<adam<double>>);
 
 namespace {
 
-template <class T>
-parameter<T> row(std::vector<double> values) {
-  parameter<T> p(1, static_cast<netmarl::index>(values.size()));
-  for (std::size_t i = 0; i < values.size(); ++i) p.value(0, static_cast<netmarl::index>(i)) = static_cast<T>(values[i]);
-  return p;
-}
-
-template <class T>
-void set_grad(parameter<T>& p, std::vector<double> g) {
-  for (std::size_t i = 0; i < g.size(); ++i) p.grad(0, static_cast<netmarl::index>(i)) = static_cast<T>(g[i]);
-}
+using netmarl::testing::row;
+using netmarl::testing::set_grad;
 
 // Textbook Adam (Kingma & Ba, Algorithm 1, with PyTorch's L2 weight decay added to the gradient),
 // one scalar at a time, written independently of the library's vectorised form:

@@ -6,6 +6,7 @@
 
 #include "netmarl/core/error.hpp"
 #include "netmarl/optim/concept.hpp"
+#include "support/optim_fixtures.hpp"
 #include "netmarl/optim/sgd.hpp"
 
 using netmarl::nn::parameter;
@@ -17,17 +18,8 @@ static_assert(netmarl::optim::Optimizer<sgd<double>>);
 
 namespace {
 
-template <class T>
-parameter<T> row(std::vector<double> values) {
-  parameter<T> p(1, static_cast<netmarl::index>(values.size()));
-  for (std::size_t i = 0; i < values.size(); ++i) p.value(0, static_cast<netmarl::index>(i)) = static_cast<T>(values[i]);
-  return p;
-}
-
-template <class T>
-void set_grad(parameter<T>& p, std::vector<double> g) {
-  for (std::size_t i = 0; i < g.size(); ++i) p.grad(0, static_cast<netmarl::index>(i)) = static_cast<T>(g[i]);
-}
+using netmarl::testing::row;
+using netmarl::testing::set_grad;
 
 // torch.optim.SGD's documented algorithm, one scalar at a time; the buffer starts as "None".
 struct scalar_sgd {
