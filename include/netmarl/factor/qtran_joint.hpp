@@ -139,7 +139,8 @@ struct qtran_joint {
     template <nn::HostBackend B>
     void forward_q(B b, const_matrix_ref<T> state, const_matrix_ref<T> hidden,
                    std::span<const int> actions, std::span<const T> alive, matrix<T>& q_jt) {
-      run_q(b, "factor::qtran_joint forward_q", taken_, state, hidden, actions, alive, q_jt);
+      run_q(b, "factor::qtran_joint forward_q", taken_, state, hidden, actions, nullptr, alive,
+            q_jt);
     }
 
     // (2) Q_jt(s, u) with no gradient: greedy joint actions for L_opt, or a target copy's TD
@@ -147,7 +148,24 @@ struct qtran_joint {
     template <nn::HostBackend B>
     void evaluate_q(B b, const_matrix_ref<T> state, const_matrix_ref<T> hidden,
                     std::span<const int> actions, std::span<const T> alive, matrix<T>& q_jt) {
-      run_q(b, "factor::qtran_joint evaluate_q", evaluated_, state, hidden, actions, alive, q_jt);
+      run_q(b, "factor::qtran_joint evaluate_q", evaluated_, state, hidden, actions, nullptr, alive,
+            q_jt);
+    }
+
+    // (1) and (2) for rows that stand for several agents (factor::vast's sub-teams): each row's
+    // actions as counts [rows, A], the multiset of its members' actions, so the first layer reads
+    // [h_r, counts_r] (with one agent per row this is the one-hot form above).
+    template <nn::HostBackend B>
+    void forward_q(B b, const_matrix_ref<T> state, const_matrix_ref<T> hidden,
+                   const_matrix_ref<T> action_counts, std::span<const T> alive, matrix<T>& q_jt) {
+      run_q(b, "factor::qtran_joint forward_q", taken_, state, hidden, {}, &action_counts, alive,
+            q_jt);
+    }
+    template <nn::HostBackend B>
+    void evaluate_q(B b, const_matrix_ref<T> state, const_matrix_ref<T> hidden,
+                    const_matrix_ref<T> action_counts, std::span<const T> alive, matrix<T>& q_jt) {
+      run_q(b, "factor::qtran_joint evaluate_q", evaluated_, state, hidden, {}, &action_counts,
+            alive, q_jt);
     }
 
     // (3) V(s); kept for backward_v and loss.
@@ -194,9 +212,13 @@ struct qtran_joint {
                                p.hidden.data(), encoder_input.weight.value.data(),
                                d_encoder_hidden_.data(), encoder_input.weight.grad.data(),
                                encoder_input.bias.grad.data(), d_hidden_data);
-      kernels::qtran_joint::add_action_rows_backward(b, ks, p.actions.data(),
-                                                     d_encoder_hidden_.data(),
-                                                     action_rows(encoder_input.weight.grad));
+      if (p.has_counts)  // d_W_a += counts^T d_pre
+        action_weight(encoder_input.weight.grad).noalias() +=
+            p.counts.transpose() * d_encoder_hidden_;
+      else
+        kernels::qtran_joint::add_action_rows_backward(b, ks, p.actions.data(),
+                                                       d_encoder_hidden_.data(),
+                                                       action_rows(encoder_input.weight.grad));
     }
 
     // Through forward_v's V: accumulates value's parameter gradients.
@@ -253,6 +275,8 @@ struct qtran_joint {
       index batch = -1;  // -1: never run
       matrix<T> hidden;  // [rows, H], a contiguous copy
       std::vector<int> actions;
+      matrix<T> counts;  // [rows, A], used instead of actions when has_counts
+      bool has_counts = false;
       matrix<T> alive;  // [rows, 1], read only when has_alive
       bool has_alive = false;
       matrix<T> encoder_hidden;  // [rows, K], after the activation
@@ -307,6 +331,13 @@ struct qtran_joint {
       return weight.data() + hidden_size_ * encoder_hidden_;
     }
     static const T* alive_of(const pass& p) { return p.has_alive ? p.alive.data() : nullptr; }
+    // W_a (or its gradient) as an [A, K] matrix.
+    matrix_map<T> action_weight(matrix<T>& weight) const {
+      return matrix_map<T>(action_rows(weight), actions_, encoder_hidden_);
+    }
+    const_matrix_map<T> action_weight(const matrix<T>& weight) const {
+      return const_matrix_map<T>(action_rows(weight), actions_, encoder_hidden_);
+    }
 
     void check_state(const char* where, const const_matrix_ref<T>& state, index batch) const {
       if (state.rows() != batch || state.cols() != state_size_)
@@ -317,8 +348,8 @@ struct qtran_joint {
 
     template <class B>
     void run_q(B b, const char* where, pass& p, const_matrix_ref<T> state,
-               const_matrix_ref<T> hidden, std::span<const int> actions, std::span<const T> alive,
-               matrix<T>& q_jt) {
+               const_matrix_ref<T> hidden, std::span<const int> actions,
+               const const_matrix_ref<T>* counts, std::span<const T> alive, matrix<T>& q_jt) {
       const index batch = state.rows();
       check_state(where, state, batch);
       const kernels::qtran_joint::shape ks = kernel_shape(batch);
@@ -328,14 +359,21 @@ struct qtran_joint {
                           "x" + std::to_string(hidden.cols()) + ", expected " +
                           std::to_string(rows) + "x" + std::to_string(hidden_size_) +
                           " (batch * agents x hidden_size)");
-      if (static_cast<index>(actions.size()) != rows)
+      if (counts) {
+        if (counts->rows() != rows || counts->cols() != actions_)
+          throw shape_error(std::string(where) + ": action_counts is " +
+                            std::to_string(counts->rows()) + "x" + std::to_string(counts->cols()) +
+                            ", expected " + std::to_string(rows) + "x" + std::to_string(actions_) +
+                            " (batch * rows x actions)");
+      } else if (static_cast<index>(actions.size()) != rows) {
         throw shape_error(std::string(where) + ": actions has " + std::to_string(actions.size()) +
                           " entries, expected " + std::to_string(rows) + " (batch * agents)");
+      }
       if (!alive.empty() && static_cast<index>(alive.size()) != rows)
         throw shape_error(std::string(where) + ": alive has " + std::to_string(alive.size()) +
                           " entries, expected " + std::to_string(rows) +
                           " (batch * agents) or none");
-      for (index r = 0; r < rows; ++r)
+      for (index r = 0; !counts && r < rows; ++r)
         if (actions[r] < 0 || actions[r] >= actions_)
           throw invalid_argument(std::string(where) + ": actions[" + std::to_string(r) +
                                  "] = " + std::to_string(actions[r]) + " is out of range [0, " +
@@ -345,6 +383,11 @@ struct qtran_joint {
       ensure_shape(p.hidden, rows, hidden_size_);
       p.hidden = hidden;
       p.actions.assign(actions.begin(), actions.end());
+      p.has_counts = counts != nullptr;
+      if (p.has_counts) {
+        ensure_shape(p.counts, rows, actions_);
+        p.counts = *counts;
+      }
       p.has_alive = !alive.empty();
       if (p.has_alive) {
         ensure_shape(p.alive, rows, 1);
@@ -355,9 +398,12 @@ struct qtran_joint {
       kernels::dense::forward(b, kernels::dense::shape{rows, hidden_size_, encoder_hidden_},
                               p.hidden.data(), encoder_input.weight.value.data(),
                               encoder_input.bias.value.data(), p.encoder_hidden.data());
-      kernels::qtran_joint::add_action_rows(b, ks, p.actions.data(),
-                                            action_rows(encoder_input.weight.value),
-                                            p.encoder_hidden.data());
+      if (p.has_counts)
+        p.encoder_hidden.noalias() += p.counts * action_weight(encoder_input.weight.value);
+      else
+        kernels::qtran_joint::add_action_rows(b, ks, p.actions.data(),
+                                              action_rows(encoder_input.weight.value),
+                                              p.encoder_hidden.data());
       nn::activate<T>(activation_, p.encoder_hidden, p.encoder_hidden);
       ensure_shape(p.encodings, rows, encoding_);
       kernels::dense::forward(b, kernels::dense::shape{rows, encoder_hidden_, encoding_},

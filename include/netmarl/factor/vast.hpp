@@ -131,6 +131,41 @@ struct vast {
         if (assigner_) assigner_->reinforce_step(backend, advantages);
     }
 
+    // An operator that owns its critic loss (QTRAN) sees the sub-teams as its rows.
+    void bind_utilities(const utility_shape& u, rng& g) { factor::bind_utilities(psi_, u, g); }
+    bool owns_critic_loss() const { return factor::owns_critic_loss(psi_); }
+
+    // Psi's owned loss over the sub-teams of the prepared batch: a sub-team's utilities are its
+    // members' sums (eq. 4), its hidden features the sum of theirs, its action input the counts
+    // of their actions; dead members add nothing and an empty sub-team is a dead row. Gradients
+    // flow back to every member unchanged (the derivative of a sum).
+    template <class B>
+    joint_loss critic_loss(B backend, const joint_batch<T>& in, joint_gradients<T>& grads) {
+      const joint_batch<T> units = subteam_rows(in, "factor::vast critic_loss");
+      const joint_loss loss = factor::critic_loss(psi_, backend, units, unit_grads_);
+      const index b = in.batch, n = agents_, h = in.hidden_size;
+      ensure_shape(grads.chosen_q, b, n);
+      kernels::subteam_sum::backward(backend::reference{}, shape(b), groups_.data(),
+                                     unit_grads_.chosen_q.data(), grads.chosen_q.data());
+      ensure_shape(grads.greedy_q, b, n);
+      kernels::subteam_sum::backward(backend::reference{}, shape(b), groups_.data(),
+                                     unit_grads_.greedy_q.data(), grads.greedy_q.data());
+      ensure_shape(grads.hidden, b * n, h);
+      for (index s = 0; s < b; ++s)
+        for (index i = 0; i < n; ++i) {
+          const index r = s * n + i, u = s * subteams_ + groups_[static_cast<std::size_t>(r)];
+          const T alive = in.alive ? in.alive[r] : T(1);
+          grads.hidden.row(r) = alive * unit_grads_.hidden.row(u);
+        }
+      return loss;
+    }
+
+    // Psi's joint value at the batch's actions over the prepared sub-teams (no gradient).
+    template <class B>
+    void joint_value(B backend, const joint_batch<T>& in, matrix<T>& out) {
+      factor::joint_value(psi_, backend, subteam_rows(in, "factor::vast joint_value"), out);
+    }
+
     // Psi's parameters; a learned assignment keeps its own optimizer (eq. 6 is not the critic's
     // loss), so its parameters are not among the critic's.
     void append_parameters(nn::parameter_list<T>& out, const std::string& prefix) {
@@ -144,12 +179,62 @@ struct vast {
    private:
     kernels::subteam_sum::shape shape(index batch) const { return {batch, agents_, subteams_}; }
 
+    // The batch with the prepared sub-teams as its rows (buffers owned by this model).
+    joint_batch<T> subteam_rows(const joint_batch<T>& in, const char* where) {
+      const index b = in.batch, n = agents_, k = subteams_, h = in.hidden_size,
+                  a = in.actions_count;
+      NETMARL_CHECK(in.agents == n, shape_error,
+                    std::string(where) + ": the batch has " + std::to_string(in.agents) +
+                        " agents, the model " + std::to_string(n));
+      NETMARL_CHECK(static_cast<index>(groups_.size()) == b * n, invalid_argument,
+                    std::string(where) + ": call prepare for this batch first");
+      NETMARL_CHECK(in.actions != nullptr, invalid_argument,
+                    std::string(where) + ": needs one action per agent");
+      const bool greedy = in.greedy_actions != nullptr;
+      unit_chosen_.resize(b, k);
+      if (in.chosen_q)
+        kernels::subteam_sum::forward(backend::reference{}, shape(b), in.chosen_q,
+                                      groups_.data(), unit_chosen_.data());
+      unit_greedy_.resize(b, k);
+      if (in.greedy_q)
+        kernels::subteam_sum::forward(backend::reference{}, shape(b), in.greedy_q,
+                                      groups_.data(), unit_greedy_.data());
+      unit_hidden_.setZero(b * k, h);
+      unit_counts_.setZero(b * k, a);
+      unit_greedy_counts_.setZero(b * k, a);
+      unit_alive_.assign(static_cast<std::size_t>(b * k), T(0));
+      for (index s = 0; s < b; ++s)
+        for (index i = 0; i < n; ++i) {
+          const index r = s * n + i, u = s * k + groups_[static_cast<std::size_t>(r)];
+          const T alive = in.alive ? in.alive[r] : T(1);
+          if (alive == T(0)) continue;
+          unit_hidden_.row(u) += alive * const_matrix_map<T>(in.hidden + r * h, 1, h);
+          unit_counts_(u, in.actions[r]) += alive;
+          if (greedy) unit_greedy_counts_(u, in.greedy_actions[r]) += alive;
+          unit_alive_[static_cast<std::size_t>(u)] = T(1);
+        }
+      joint_batch<T> units = in;
+      units.agents = k;
+      units.chosen_q = in.chosen_q ? unit_chosen_.data() : nullptr;
+      units.greedy_q = in.greedy_q ? unit_greedy_.data() : nullptr;
+      units.actions = units.greedy_actions = nullptr;
+      units.action_counts = unit_counts_.data();
+      units.greedy_action_counts = greedy ? unit_greedy_counts_.data() : nullptr;
+      units.hidden = unit_hidden_.data();
+      units.alive = unit_alive_.data();
+      return units;
+    }
+
     index agents_, subteams_;
     psi_model psi_;
     typename Assign::settings assignment_settings_;
     std::optional<assign_model> assigner_;
     std::vector<std::int32_t> groups_;
     matrix<T> q_, subteam_q_, d_subteam_q_;
+    // critic_loss's sub-team rows.
+    matrix<T> unit_chosen_, unit_greedy_, unit_hidden_, unit_counts_, unit_greedy_counts_;
+    std::vector<T> unit_alive_;
+    joint_gradients<T> unit_grads_;
   };
 };
 

@@ -58,7 +58,7 @@ struct actor_critic {
                                  spec.actions),
                    nn::activation::elu, nn::activation::identity, g),
           actor_params_(collect_actor()),
-          critic_params_(collect_critic()),
+          critic_params_(collect_critic(g)),
           actor_optimizer_(actor_params_, {.learning_rate = T(settings_.actor_learning_rate)}),
           critic_optimizer_(critic_params_, {.learning_rate = T(settings_.critic_learning_rate)}),
           buffer_(spec) {}
@@ -133,7 +133,15 @@ struct actor_critic {
       actor_.append_parameters(p, "actor.");
       return p;
     }
-    nn::parameter_list<T> collect_critic() {
+    // Binds the factorization to the utilities first: an owned loss (QTRAN) reads the local Q
+    // network's last hidden layer, and builds its networks for that width here.
+    nn::parameter_list<T> collect_critic(rng& g) {
+      if (settings_.hidden_layers >= 1)
+        factor::bind_utilities(factor_, {settings_.hidden, spec_.actions}, g);
+      else
+        require(!factor::owns_critic_loss(factor_),
+                "actor_critic: this factorization reads the utilities' hidden features "
+                "(QTRAN), so hidden_layers must be >= 1");
       nn::parameter_list<T> p;
       local_q_.append_parameters(p, "local_q.");
       factor_.append_parameters(p, "factor.");
@@ -168,8 +176,12 @@ struct actor_critic {
         for (index i = 0; i < n; ++i)
           q_chosen_(t, i) = alive(t, i) * q_all_(t * n + i, buffer_.action(t, i));
       factor::prepare(factor_, B{}, mixing_context());
+      if (factor::owns_critic_loss(factor_)) {
+        owned_critic_step(stats);
+        return;
+      }
       factor_.forward(B{}, q_chosen_, buffer_.states(), mixed_);
-      if constexpr (factor_model::per_agent) {
+      if (factor::is_per_agent(factor_)) {
         target_ = buffer_.agent_returns();
         mask_ = alive;
       } else {  // every output (Q_tot, or VAST(IL)'s sub-team values) regresses the team return
@@ -177,14 +189,67 @@ struct actor_critic {
         mask_.setOnes(steps, mixed_.cols());
       }
       stats.critic_loss = static_cast<double>(masked_mse(mixed_, target_, mask_, d_mixed_));
+      critic_optimizer_.zero_grad();  // before the mixer's backward, which accumulates
       factor_.backward(B{}, d_mixed_, d_q_chosen_);
       ensure_shape(d_q_all_, steps * n, spec_.actions);
       d_q_all_.setZero();
       for (index t = 0; t < steps; ++t)
         for (index i = 0; i < n; ++i)
           d_q_all_(t * n + i, buffer_.action(t, i)) = alive(t, i) * d_q_chosen_(t, i);
-      critic_optimizer_.zero_grad();
       nn::backward(B{}, local_q_, q_cache_, d_q_all_, nullptr);
+      stats.critic_grad_norm =
+          static_cast<double>(optim::clip_grad_norm(critic_params_, T(settings_.clip_norm)));
+      critic_optimizer_.step();
+    }
+
+    // A factorization with its own loss (QTRAN; VAST eq. 3 in the authors' code): it reads the
+    // chosen and greedy utilities, the actions, the local Q network's last hidden layer and the
+    // team returns; its gradients flow back into the chosen and greedy action columns and into
+    // that hidden layer.
+    void owned_critic_step(update_stats& stats) {
+      const index steps = buffer_.steps(), n = spec_.agents, rows = steps * n;
+      const auto alive = buffer_.alive();
+      ensure_shape(q_greedy_, steps, n);
+      greedy_actions_.resize(static_cast<std::size_t>(rows));
+      alive_rows_.resize(static_cast<std::size_t>(rows));
+      for (index t = 0; t < steps; ++t)
+        for (index i = 0; i < n; ++i) {
+          const index r = t * n + i;
+          index best = 0;
+          const T best_q = q_all_.row(r).maxCoeff(&best);
+          greedy_actions_[static_cast<std::size_t>(r)] = static_cast<int>(best);
+          q_greedy_(t, i) = alive(t, i) * best_q;
+          alive_rows_[static_cast<std::size_t>(r)] = alive(t, i);
+        }
+      target_ = buffer_.global_returns();
+      const matrix<T>& hidden = nn::last_hidden(local_q_, q_cache_);
+      factor::joint_batch<T> batch;
+      batch.batch = steps;
+      batch.agents = n;
+      batch.actions_count = spec_.actions;
+      batch.chosen_q = q_chosen_.data();
+      batch.greedy_q = q_greedy_.data();
+      batch.actions = buffer_.actions().data();
+      batch.greedy_actions = greedy_actions_.data();
+      batch.hidden = hidden.data();
+      batch.hidden_size = hidden.cols();
+      batch.states = buffer_.states().data();
+      batch.state_size = spec_.state_size;
+      batch.alive = alive_rows_.data();
+      batch.targets = target_.data();
+      critic_optimizer_.zero_grad();
+      const factor::joint_loss loss = factor::critic_loss(factor_, B{}, batch, joint_grads_);
+      stats.critic_loss = loss.total;
+      ensure_shape(d_q_all_, rows, spec_.actions);
+      d_q_all_.setZero();
+      for (index t = 0; t < steps; ++t)
+        for (index i = 0; i < n; ++i) {
+          const index r = t * n + i;
+          d_q_all_(r, buffer_.action(t, i)) += alive(t, i) * joint_grads_.chosen_q(t, i);
+          d_q_all_(r, greedy_actions_[static_cast<std::size_t>(r)]) +=
+              alive(t, i) * joint_grads_.greedy_q(t, i);
+        }
+      nn::backward_with_hidden(B{}, local_q_, q_cache_, d_q_all_, joint_grads_.hidden, nullptr);
       stats.critic_grad_norm =
           static_cast<double>(optim::clip_grad_norm(critic_params_, T(settings_.clip_norm)));
       critic_optimizer_.step();
@@ -256,6 +321,10 @@ struct actor_critic {
     matrix<T> q_all_, q_chosen_, mixed_, target_, mask_, d_mixed_, d_q_chosen_, d_q_all_;
     matrix<T> embedding_, logits_, probs_, d_logits_, d_entropy_, d_embedding_;
     std::vector<T> advantages_, raw_advantages_, entropy_upstream_;
+    matrix<T> q_greedy_;
+    std::vector<int> greedy_actions_;
+    std::vector<T> alive_rows_;
+    factor::joint_gradients<T> joint_grads_;
   };
 };
 

@@ -4,6 +4,7 @@
 // in the cache; activations' derivatives are taken from those outputs, so nothing else is stored.
 #include <cstddef>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -93,10 +94,12 @@ void forward(B backend, const mlp<T>& net, const_matrix_arg<T> in, mlp_cache<T>&
   out = cache.outputs.back();
 }
 
-// Accumulates every layer's weight.grad and bias.grad; writes *d_in when d_in is non-null.
+namespace detail {
+// d_hidden: null, or an extra gradient w.r.t. the last hidden layer's output (cache.outputs at
+// depth - 1), added where the backward pass reaches that layer.
 template <HostBackend B, class T>
-void backward(B backend, mlp<T>& net, mlp_cache<T>& cache, const_matrix_arg<T> d_out,
-              optional_matrix<T> d_in = nullptr) {
+void mlp_backward(B backend, mlp<T>& net, mlp_cache<T>& cache, const_matrix_arg<T> d_out,
+                  const std::type_identity_t<matrix<T>>* d_hidden, optional_matrix<T> d_in) {
   if (cache.outputs.size() != net.depth() + 1 || net.depth() == 0)
     throw shape_error("mlp backward: call forward first");
   const index batch = cache.outputs[0].rows();
@@ -118,10 +121,41 @@ void backward(B backend, mlp<T>& net, mlp_cache<T>& cache, const_matrix_arg<T> d
     kernels::dense::backward(backend, s, cache.outputs[i].data(), layer.weight.value.data(),
                              cache.gradients[i + 1].data(), layer.weight.grad.data(),
                              layer.bias.grad.data(), d_layer_in);
-    if (i > 0)
+    if (i > 0) {
+      if (d_hidden && i == last) cache.gradients[i] += *d_hidden;
       activation_backward<T>(net.activation_after(i - 1), cache.outputs[i], cache.gradients[i],
                              cache.gradients[i]);
+    }
   }
+}
+}  // namespace detail
+
+// Accumulates every layer's weight.grad and bias.grad; writes *d_in when d_in is non-null.
+template <HostBackend B, class T>
+void backward(B backend, mlp<T>& net, mlp_cache<T>& cache, const_matrix_arg<T> d_out,
+              optional_matrix<T> d_in = nullptr) {
+  detail::mlp_backward(backend, net, cache, d_out, nullptr, d_in);
+}
+
+// The last hidden layer's output of the latest forward (after its activation): the features a
+// consumer besides the output layer may read (QTRAN's h_i). Needs at least one hidden layer.
+template <class T>
+const matrix<T>& last_hidden(const mlp<T>& net, const mlp_cache<T>& cache) {
+  if (net.depth() < 2 || cache.outputs.size() != net.depth() + 1)
+    throw shape_error("mlp last_hidden: the network needs a hidden layer and a forward pass");
+  return cache.outputs[net.depth() - 1];
+}
+
+// backward for a network whose last hidden layer was also read elsewhere: d_hidden is the
+// gradient w.r.t. last_hidden(net, cache) from that reader, summed with the output layer's.
+template <HostBackend B, class T>
+void backward_with_hidden(B backend, mlp<T>& net, mlp_cache<T>& cache, const_matrix_arg<T> d_out,
+                          const matrix<T>& d_hidden, optional_matrix<T> d_in = nullptr) {
+  if (net.depth() < 2)
+    throw shape_error("mlp backward_with_hidden: the network has no hidden layer");
+  require_shape("mlp backward_with_hidden", "d_hidden", cache.outputs[0].rows(),
+                net.layers.back().input_size(), d_hidden.rows(), d_hidden.cols());
+  detail::mlp_backward(backend, net, cache, d_out, &d_hidden, d_in);
 }
 
 }  // namespace netmarl::nn
