@@ -5,6 +5,20 @@
 // output: per agent with a per-agent factorization (independent learners), on Q_tot otherwise:
 //   y = r + gamma (1 - done) Mix_target(Q_target_i(o'_i, argmax_a Q_i(o'_i, a))).
 // Agents that are done are masked: their utilities enter the mixer as 0 and carry no loss.
+//
+// A factorization that owns its critic loss (factor::qtran, factor::vast<qtran, ...>) is trained
+// as PyMARL's qtran_learner: the TD target is its target copy's joint value
+//   y = r + gamma (1 - done) Q_jt^-(s', u'),  u'_i = argmax_a Q_i(o'_i, a) (double Q; else of the
+// target utilities), read at the target utility network's last hidden layer on o', and the
+// factorization's loss (QTRAN: L_td + lambda_opt L_opt + lambda_nopt L_nopt) replaces the masked
+// TD regression; its gradients reach the utilities through the chosen and greedy action columns
+// and the last hidden layer. Such a factorization reads that layer, so hidden_layers must be >= 1.
+//
+// Positions for a spatial assignment (factor::vast<Psi, assign::spatial>) come from the replay
+// buffer: those of s for the online side, those of s' for the target side (replay.hpp says where
+// the latter come from). factor::vast<Psi, assign::meta_grad> is not supported: its assignment
+// learns along the actor's advantages (VAST eq. 6), and dqn has no actor.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -53,8 +67,10 @@ struct dqn {
     using message_model = typename Slots::message::template model<T>;
     using factor_model = typename Slots::factor::template model<T>;
     static_assert(std::is_copy_constructible_v<factor_model>,
-                  "learn::dqn keeps a target copy of the factorization, and this one cannot be "
-                  "copied (factor::vast with assign::meta_grad trains with learn::actor_critic)");
+                  "learn::dqn does not support factor::vast with assign::meta_grad: VAST eq. 6 "
+                  "moves the assignment along the actor's advantages, and dqn has no actor (train "
+                  "it with learn::actor_critic). (dqn keeps a target copy of its factorization, "
+                  "and this one cannot be copied.)");
 
     model(const env::spec& spec, const slot_settings<Slots>& s, rng& g)
         : spec_(spec),
@@ -65,7 +81,7 @@ struct dqn {
                                spec.actions),
                  nn::activation::elu, nn::activation::identity, g),
           target_message_(message_),
-          target_factor_(factor_),
+          target_factor_(bound_factor(g)),  // binds factor_ first: the copy has its networks
           target_q_net_(q_net_),
           params_(collect(message_, q_net_, factor_)),
           target_params_(collect(target_message_, target_q_net_, target_factor_)),
@@ -125,12 +141,17 @@ struct dqn {
     }
 
     const nn::parameter_list<T>& parameters() const { return params_; }
+    const nn::parameter_list<T>& target_parameters() const { return target_params_; }
+    factor_model& factor() { return factor_; }
+    factor_model& target_factor() { return target_factor_; }
     std::int64_t gradient_steps() const { return gradient_steps_; }
 
    private:
     static settings validated(const settings& s) {
       const std::string who = "dqn";
       require(s.hidden >= 1, who + ": hidden must be >= 1, got " + std::to_string(s.hidden));
+      require(s.hidden_layers >= 0,
+              who + ": hidden_layers must be >= 0, got " + std::to_string(s.hidden_layers));
       require(s.learning_rate > 0, who + ": learning_rate must be positive");
       require(s.gamma >= 0 && s.gamma <= 1,
               who + ": gamma must be in [0, 1], got " + std::to_string(s.gamma));
@@ -146,6 +167,18 @@ struct dqn {
       s.epsilon.validate(who);
       return s;
     }
+    // Binds the factorization to the utilities (once, after q_net_ is built and before the target
+    // copy and the parameter lists are made): an owned loss (QTRAN) reads the utility network's
+    // last hidden layer and builds its networks for that width here. Returns factor_ to copy.
+    const factor_model& bound_factor(rng& g) {
+      if (settings_.hidden_layers >= 1)
+        factor::bind_utilities(factor_, {settings_.hidden, spec_.actions}, g);
+      else
+        require(!factor::owns_critic_loss(factor_),
+                "dqn: this factorization reads the utilities' hidden features (QTRAN), so "
+                "hidden_layers must be >= 1");
+      return factor_;
+    }
     static nn::parameter_list<T> collect(message_model& m, nn::mlp<T>& q, factor_model& f) {
       nn::parameter_list<T> p;
       m.append_parameters(p, "message.");
@@ -154,9 +187,9 @@ struct dqn {
       return p;
     }
 
-    // The sampled batch as a factorization sees it (the replay keeps no positions).
-    factor::mixing_context<T> mixing_context(const matrix<T>& observations,
-                                             const matrix<T>& states) {
+    // The sampled batch as a factorization sees it; positions only from a spatial environment.
+    factor::mixing_context<T> mixing_context(const matrix<T>& observations, const matrix<T>& states,
+                                             const matrix<T>& positions) {
       factor::mixing_context<T> c;
       c.batch = settings_.batch_size;
       c.agents = spec_.agents;
@@ -164,6 +197,7 @@ struct dqn {
       c.observation_size = spec_.observation_size;
       c.states = states.data();
       c.state_size = spec_.state_size;
+      c.positions = replay_.has_positions() ? positions.data() : nullptr;
       c.generator = &mixing_rng_;
       return c;
     }
@@ -175,6 +209,11 @@ struct dqn {
       ensure_shape(x_next_, b * n, spec_.observation_size);
       ensure_shape(state_, b, spec_.state_size);
       ensure_shape(state_next_, b, spec_.state_size);
+      const bool positions = replay_.has_positions();
+      if (positions) {
+        ensure_shape(positions_, b * n, 2);
+        ensure_shape(positions_next_, b * n, 2);
+      }
       graphs_.clear();
       next_graphs_.clear();
       for (index k = 0; k < b; ++k) {
@@ -183,6 +222,10 @@ struct dqn {
         x_next_.middleRows(k * n, n) = replay_.next_observations().middleRows(slot * n, n);
         state_.row(k) = replay_.states().row(slot);
         state_next_.row(k) = replay_.next_states().row(slot);
+        if (positions) {
+          positions_.middleRows(k * n, n) = replay_.positions().middleRows(slot * n, n);
+          positions_next_.middleRows(k * n, n) = replay_.next_positions().middleRows(slot * n, n);
+        }
         if constexpr (message_model::uses_graph) {
           graphs_.push_back(replay_.graph(slot).view());
           next_graphs_.push_back(replay_.next_graph(slot).view());
@@ -191,12 +234,29 @@ struct dqn {
     }
 
     void update() {
-      const index n = spec_.agents, b = settings_.batch_size, a_count = spec_.actions;
       replay_.sample(sample_rng_, indices_);
       gather_batch();
-
       // Targets first: the online network's forward on o' (double Q) must not overwrite the
       // caches that the online forward on o needs for backward.
+      next_utilities();
+      const double loss = factor::owns_critic_loss(factor_) ? owned_step() : mixed_step();
+      const T norm = optim::clip_grad_norm(params_, T(settings_.clip_norm));
+      optimizer_.step();
+
+      ++gradient_steps_;
+      if (settings_.target_tau > 0)
+        optim::polyak_update(target_params_, params_, T(settings_.target_tau));
+      else if (gradient_steps_ % settings_.target_update_interval == 0)
+        optim::hard_update(target_params_, params_);
+      ++updates_since_report_;
+      loss_sum_ += loss;
+      grad_norm_sum_ += static_cast<double>(norm);
+    }
+
+    // The target utilities Q^-_i(o'_i, .) (t_q_, t_cache_) and the actions the target evaluates:
+    // next_actions_ = argmax_a of the online utilities on o' with double Q, else of the target's.
+    void next_utilities() {
+      const index n = spec_.agents, b = settings_.batch_size;
       target_message_.forward(B{}, x_next_, next_graphs_, t_embedding_);
       nn::forward(B{}, target_q_net_, t_embedding_, t_cache_, t_q_);
       if (settings_.double_q) {
@@ -204,33 +264,17 @@ struct dqn {
         nn::forward(B{}, q_net_, o_embedding_, o_cache_, o_q_);
       }
       const matrix<T>& chooser = settings_.double_q ? o_q_ : t_q_;
-      ensure_shape(t_chosen_, b, n);
-      for (index k = 0; k < b; ++k) {
-        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
-        for (index i = 0; i < n; ++i) {
-          index best = 0;
-          chooser.row(k * n + i).maxCoeff(&best);
-          t_chosen_(k, i) = replay_.next_alive()(slot, i) * t_q_(k * n + i, best);
-        }
+      next_actions_.resize(static_cast<std::size_t>(b * n));
+      for (index r = 0; r < b * n; ++r) {
+        index best = 0;
+        chooser.row(r).maxCoeff(&best);
+        next_actions_[static_cast<std::size_t>(r)] = static_cast<int>(best);
       }
-      factor::prepare(target_factor_, B{}, mixing_context(x_next_, state_next_));
-      target_factor_.forward(B{}, t_chosen_, state_next_, t_mixed_);
-      const index outputs = t_mixed_.cols();
-      ensure_shape(y_, b, outputs);
-      ensure_shape(mask_, b, outputs);
-      const T gamma = static_cast<T>(settings_.gamma);
-      for (index k = 0; k < b; ++k) {
-        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
-        const T not_done = T(1) - replay_.done()(slot, 0);
-        for (index o = 0; o < outputs; ++o) {
-          const T r = factor_model::per_agent ? replay_.rewards()(slot, o)
-                                              : replay_.global_rewards()(slot, 0);
-          y_(k, o) = r + gamma * not_done * t_mixed_(k, o);
-          mask_(k, o) = factor_model::per_agent ? replay_.alive()(slot, o) : T(1);
-        }
-      }
+    }
 
-      // Online forward on o, TD loss (masked MSE), backward through mixer, utilities, messages.
+    // The online utilities Q_i(o_i, .) (q_, cache_, embedding_) and the alive-masked chosen ones.
+    void online_utilities() {
+      const index n = spec_.agents, b = settings_.batch_size;
       message_.forward(B{}, x_, graphs_, embedding_);
       nn::forward(B{}, q_net_, embedding_, cache_, q_);
       ensure_shape(chosen_, b, n);
@@ -239,7 +283,40 @@ struct dqn {
         for (index i = 0; i < n; ++i)
           chosen_(k, i) = replay_.alive()(slot, i) * q_(k * n + i, replay_.action(slot, i));
       }
-      factor::prepare(factor_, B{}, mixing_context(x_, state_));
+    }
+
+    // The TD error on the factorization's outputs (masked MSE), backward through the mixer, the
+    // utilities and the messages. Returns the loss; the gradients are in params_.
+    double mixed_step() {
+      const index n = spec_.agents, b = settings_.batch_size, a_count = spec_.actions;
+      ensure_shape(t_chosen_, b, n);
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        for (index i = 0; i < n; ++i) {
+          const index r = k * n + i;
+          t_chosen_(k, i) =
+              replay_.next_alive()(slot, i) * t_q_(r, next_actions_[static_cast<std::size_t>(r)]);
+        }
+      }
+      factor::prepare(target_factor_, B{}, mixing_context(x_next_, state_next_, positions_next_));
+      target_factor_.forward(B{}, t_chosen_, state_next_, t_mixed_);
+      const index outputs = t_mixed_.cols();
+      const bool per_agent = factor::is_per_agent(factor_);
+      ensure_shape(y_, b, outputs);
+      ensure_shape(mask_, b, outputs);
+      const T gamma = static_cast<T>(settings_.gamma);
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        const T not_done = T(1) - replay_.done()(slot, 0);
+        for (index o = 0; o < outputs; ++o) {
+          const T r = per_agent ? replay_.rewards()(slot, o) : replay_.global_rewards()(slot, 0);
+          y_(k, o) = r + gamma * not_done * t_mixed_(k, o);
+          mask_(k, o) = per_agent ? replay_.alive()(slot, o) : T(1);
+        }
+      }
+
+      online_utilities();
+      factor::prepare(factor_, B{}, mixing_context(x_, state_, positions_));
       factor_.forward(B{}, chosen_, state_, mixed_);
       const double loss = static_cast<double>(masked_mse(mixed_, y_, mask_, d_mixed_));
       optimizer_.zero_grad();
@@ -253,17 +330,96 @@ struct dqn {
       }
       nn::backward(B{}, q_net_, cache_, d_q_, &d_embedding_);
       message_.backward(B{}, d_embedding_, nullptr);
-      const T norm = optim::clip_grad_norm(params_, T(settings_.clip_norm));
-      optimizer_.step();
+      return loss;
+    }
 
-      ++gradient_steps_;
-      if (settings_.target_tau > 0)
-        optim::polyak_update(target_params_, params_, T(settings_.target_tau));
-      else if (gradient_steps_ % settings_.target_update_interval == 0)
-        optim::hard_update(target_params_, params_);
-      ++updates_since_report_;
-      loss_sum_ += loss;
-      grad_norm_sum_ += static_cast<double>(norm);
+    // A factorization that owns its loss (PyMARL qtran_learner): y = r + gamma (1 - done)
+    // Q_jt^-(s', u') from the target copy, then the factorization's loss on the online utilities,
+    // whose gradients flow into the chosen and greedy action columns and the last hidden layer.
+    // Returns the total loss; the gradients are in params_.
+    double owned_step() {
+      const index n = spec_.agents, b = settings_.batch_size, a_count = spec_.actions;
+      const index rows = b * n;
+      next_alive_rows_.resize(static_cast<std::size_t>(rows));
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        for (index i = 0; i < n; ++i)
+          next_alive_rows_[static_cast<std::size_t>(k * n + i)] = replay_.next_alive()(slot, i);
+      }
+      factor::prepare(target_factor_, B{}, mixing_context(x_next_, state_next_, positions_next_));
+      const matrix<T>& t_hidden = nn::last_hidden(target_q_net_, t_cache_);
+      factor::joint_batch<T> next;
+      next.batch = b;
+      next.agents = n;
+      next.actions_count = a_count;
+      next.actions = next_actions_.data();
+      next.hidden = t_hidden.data();
+      next.hidden_size = t_hidden.cols();
+      next.states = state_next_.data();
+      next.state_size = spec_.state_size;
+      next.alive = next_alive_rows_.data();
+      factor::joint_value(target_factor_, B{}, next, t_mixed_);
+      NETMARL_CHECK(t_mixed_.rows() == b && t_mixed_.cols() == 1, shape_error,
+                    "dqn: the factorization's joint value is " + std::to_string(t_mixed_.rows()) +
+                        "x" + std::to_string(t_mixed_.cols()) + ", expected " + std::to_string(b) +
+                        "x1");
+      ensure_shape(y_, b, 1);
+      const T gamma = static_cast<T>(settings_.gamma);
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        const T not_done = T(1) - replay_.done()(slot, 0);
+        y_(k, 0) = replay_.global_rewards()(slot, 0) + gamma * not_done * t_mixed_(k, 0);
+      }
+
+      online_utilities();
+      ensure_shape(greedy_, b, n);
+      actions_.resize(static_cast<std::size_t>(rows));
+      greedy_actions_.resize(static_cast<std::size_t>(rows));
+      alive_rows_.resize(static_cast<std::size_t>(rows));
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices_[static_cast<std::size_t>(k)];
+        for (index i = 0; i < n; ++i) {
+          const index r = k * n + i;
+          const T alive = replay_.alive()(slot, i);
+          index best = 0;
+          const T best_q = q_.row(r).maxCoeff(&best);
+          actions_[static_cast<std::size_t>(r)] = replay_.action(slot, i);
+          greedy_actions_[static_cast<std::size_t>(r)] = static_cast<int>(best);
+          greedy_(k, i) = alive * best_q;
+          alive_rows_[static_cast<std::size_t>(r)] = alive;
+        }
+      }
+      factor::prepare(factor_, B{}, mixing_context(x_, state_, positions_));
+      const matrix<T>& hidden = nn::last_hidden(q_net_, cache_);
+      factor::joint_batch<T> batch;
+      batch.batch = b;
+      batch.agents = n;
+      batch.actions_count = a_count;
+      batch.chosen_q = chosen_.data();
+      batch.greedy_q = greedy_.data();
+      batch.actions = actions_.data();
+      batch.greedy_actions = greedy_actions_.data();
+      batch.hidden = hidden.data();
+      batch.hidden_size = hidden.cols();
+      batch.states = state_.data();
+      batch.state_size = spec_.state_size;
+      batch.alive = alive_rows_.data();
+      batch.targets = y_.data();
+      optimizer_.zero_grad();  // before critic_loss, which accumulates the factor's gradients
+      const factor::joint_loss loss = factor::critic_loss(factor_, B{}, batch, joint_grads_);
+      ensure_shape(d_q_, rows, a_count);
+      d_q_.setZero();
+      for (index k = 0; k < b; ++k)
+        for (index i = 0; i < n; ++i) {
+          const index r = k * n + i;
+          const T alive = alive_rows_[static_cast<std::size_t>(r)];
+          d_q_(r, actions_[static_cast<std::size_t>(r)]) += alive * joint_grads_.chosen_q(k, i);
+          d_q_(r, greedy_actions_[static_cast<std::size_t>(r)]) +=
+              alive * joint_grads_.greedy_q(k, i);
+        }
+      nn::backward_with_hidden(B{}, q_net_, cache_, d_q_, joint_grads_.hidden, &d_embedding_);
+      message_.backward(B{}, d_embedding_, nullptr);
+      return loss.total;
     }
 
     env::spec spec_;
@@ -288,6 +444,12 @@ struct dqn {
     matrix<T> x_, x_next_, state_, state_next_;
     matrix<T> t_embedding_, t_q_, o_embedding_, o_q_, t_chosen_, t_mixed_, y_, mask_;
     matrix<T> embedding_, q_, chosen_, mixed_, d_mixed_, d_chosen_, d_q_, d_embedding_;
+    matrix<T> positions_, positions_next_;  // [B*N, 2] of s and s' (spatial environments only)
+    // The owned-loss path (factor::owns_critic_loss).
+    matrix<T> greedy_;
+    std::vector<int> next_actions_, actions_, greedy_actions_;
+    std::vector<T> next_alive_rows_, alive_rows_;
+    factor::joint_gradients<T> joint_grads_;
   };
 };
 

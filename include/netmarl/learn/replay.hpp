@@ -2,7 +2,15 @@
 // A ring buffer of joint transitions for off-policy learners. Storage is allocated once at
 // construction; pushing and sampling allocate nothing. Sampling draws from one generator, so
 // every agent trains on the same replay indices (LToS appendix C).
+//
+// Positions (spatial environments, for factor::vast with assign::spatial): a transition carries the
+// agents' positions when they acted, in s. Those of s' are the next pushed transition's, which
+// push() writes back into the previous slot when that transition did not end its episode; until
+// then (the newest transition) and for a transition that ended its episode (whose target is
+// masked by done), s's own positions stand in for those of s'.
+#include <algorithm>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "netmarl/core/assert.hpp"
@@ -32,6 +40,8 @@ class replay_buffer {
     done_.resize(c, 1);
     actions_.resize(static_cast<std::size_t>(c * n));
     done_before_.assign(static_cast<std::size_t>(n), 0);
+    positions_.resize(c * n, 2);
+    next_positions_.resize(c * n, 2);
     if (store_graphs) {
       graphs_.resize(static_cast<std::size_t>(c));
       next_graphs_.resize(static_cast<std::size_t>(c));
@@ -40,6 +50,27 @@ class replay_buffer {
 
   void push(const transition& t) {
     const index n = spec_.agents, slot = next_;
+    NETMARL_CHECK(t.observations.rows() == n && t.observations.cols() == spec_.observation_size,
+                  shape_error,
+                  "replay_buffer: observations are " + std::to_string(t.observations.rows()) + "x" +
+                      std::to_string(t.observations.cols()) + ", expected " + std::to_string(n) +
+                      "x" + std::to_string(spec_.observation_size));
+    if (size_ == 0) has_positions_ = t.positions != nullptr;
+    NETMARL_CHECK((t.positions != nullptr) == has_positions_, invalid_argument,
+                  std::string("replay_buffer: a transition ") +
+                      (has_positions_ ? "without" : "with") +
+                      " positions after transitions " + (has_positions_ ? "with" : "without"));
+    if (has_positions_) {
+      NETMARL_CHECK(t.positions->rows() == n && t.positions->cols() == 2, shape_error,
+                    "replay_buffer: positions are " + std::to_string(t.positions->rows()) + "x" +
+                        std::to_string(t.positions->cols()) + ", expected " + std::to_string(n) +
+                        "x2");
+      // s' of the previous transition is this one's s, unless that one ended its episode.
+      if (previous_continues_)
+        next_positions_.middleRows(previous_ * n, n) = t.positions->template cast<T>();
+      positions_.middleRows(slot * n, n) = t.positions->template cast<T>();
+      next_positions_.middleRows(slot * n, n) = positions_.middleRows(slot * n, n);
+    }
     observations_.middleRows(slot * n, n) = t.observations.template cast<T>();
     next_observations_.middleRows(slot * n, n) = t.next_observations.template cast<T>();
     for (index s = 0; s < spec_.state_size; ++s) {
@@ -63,6 +94,8 @@ class replay_buffer {
       graphs_[static_cast<std::size_t>(slot)] = t.graph;  // reuses the slot's capacity
       next_graphs_[static_cast<std::size_t>(slot)] = t.next_graph;
     }
+    previous_ = slot;
+    previous_continues_ = !t.episode_done;
     next_ = (next_ + 1) % capacity_;
     size_ = std::min(size_ + 1, capacity_);
   }
@@ -87,6 +120,10 @@ class replay_buffer {
   const matrix<T>& alive() const { return alive_; }
   const matrix<T>& next_alive() const { return next_alive_; }
   const matrix<T>& done() const { return done_; }
+  // [capacity*N, 2] agent positions in s and in s' (see the header), when has_positions().
+  bool has_positions() const { return has_positions_; }
+  const matrix<T>& positions() const { return positions_; }
+  const matrix<T>& next_positions() const { return next_positions_; }
   int action(std::int64_t slot, index agent) const {
     return actions_[static_cast<std::size_t>(slot * spec_.agents + agent)];
   }
@@ -99,10 +136,10 @@ class replay_buffer {
 
  private:
   env::spec spec_;
-  std::int64_t capacity_, next_ = 0, size_ = 0;
-  bool store_graphs_;
+  std::int64_t capacity_, next_ = 0, size_ = 0, previous_ = 0;
+  bool store_graphs_, has_positions_ = false, previous_continues_ = false;
   matrix<T> observations_, next_observations_, states_, next_states_, rewards_, global_rewards_,
-      alive_, next_alive_, done_;
+      alive_, next_alive_, done_, positions_, next_positions_;
   std::vector<int> actions_;
   std::vector<std::uint8_t> done_before_;  // per agent: done at an earlier step of this episode
   std::vector<graph::csr> graphs_, next_graphs_;
