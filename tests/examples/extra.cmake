@@ -6,3 +6,14 @@ if(TARGET quickstart)
                    -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/quickstart_cli
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_quickstart.cmake)
 endif()
+
+# The VAST mains: flags, bad input, a short reproducible run of each domain, the comparison plot.
+if(TARGET vast_gaussian_squeeze AND TARGET vast_warehouse AND TARGET vast_battle
+   AND TARGET vast_compare_plot)
+  add_test(NAME examples/vast_cli
+           COMMAND ${CMAKE_COMMAND} -DSQUEEZE=$<TARGET_FILE:vast_gaussian_squeeze>
+                   -DWAREHOUSE=$<TARGET_FILE:vast_warehouse> -DBATTLE=$<TARGET_FILE:vast_battle>
+                   -DCOMPARE_PLOT=$<TARGET_FILE:vast_compare_plot>
+                   -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/vast_cli
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_vast.cmake)
+endif()
