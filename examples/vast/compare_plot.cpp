@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
       std::cerr << "compare_plot: no plot (" << gp.why << "); the numbers are in " << dat << "\n";
       return 0;
     }
-    std::string script = "set terminal " + gp.terminal + " size 900,600\nset output " +
+    std::string script = "set terminal " + gp.terminal + " size 900,600 noenhanced\nset output " +
                          nm::examples::detail::gnuplot_quote(out) + "\nset title " +
                          nm::examples::detail::gnuplot_quote(title) +
                          "\nset xlabel 'epoch'\nset ylabel " +
