@@ -21,6 +21,8 @@ foreach(program IN ITEMS ${SQUEEZE} ${WAREHOUSE} ${BATTLE})
   expect(${program} 2 "--psi: coma not in" --psi coma)
   expect(${program} 2 "--assign: greedy not in" --assign greedy)
 endforeach()
+expect(${SQUEEZE} 2 "--sigma" --sigma 0)
+expect(${SQUEEZE} 0 "final GS" --agents 8 --mu 16 --sigma 8 --epochs 2 --quiet)
 # An N the layout cannot host is a clear error (exit 1), not a crash.
 expect(${WAREHOUSE} 1 "warehouse: .*5" --agents 5 --epochs 1 --quiet)
 expect(${BATTLE} 1 "battle: .*21" --agents 21 --epochs 1 --quiet)

@@ -33,6 +33,8 @@ struct domain {
   int epochs = 100;
   double gamma = 0.99;
   std::string agents_help = "number of agents";
+  // The domain's own flags (registered after the common ones), if any.
+  std::function<void(CLI::App&)> extra_flags = [](CLI::App&) {};
   // A dashed line on the plot (GaussianSqueeze's optimum), if any, for N agents.
   std::function<std::optional<reference_line>(index)> reference = [](index) {
     return std::optional<reference_line>{};
@@ -134,6 +136,7 @@ int run_example(int argc, char** argv, const domain& d, MakeEnv make_env) {
   app.add_option("--episodes-per-epoch", r.episodes_per_epoch, "training episodes per update")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  d.extra_flags(app);
   if (int rc = parse_flags(app, argc, argv); rc >= 0) return rc;
 
   const std::string tool = app.get_name();
