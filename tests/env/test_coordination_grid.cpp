@@ -23,6 +23,21 @@ static_assert(env::SpatialEnvironment<env::coordination_grid>);
 static_assert(graph::ProvidesGraph<env::coordination_grid>);
 static_assert(netmarl::TopologyFor<graph::environment_graph, env::coordination_grid>);
 
+TEST_CASE("coordination_grid: agent_ids = false gives every agent the constant state",
+          "[env][coordination_grid]") {
+  env::coordination_grid e({.side = 3, .agent_ids = false});
+  CHECK(e.observation_size() == 1);
+  netmarl::rng rng(0);
+  const auto& first = e.reset(rng);
+  REQUIRE(first.observations.rows() == 9);
+  REQUIRE(first.observations.cols() == 1);
+  CHECK(first.observations.isZero());
+  const std::vector<int> all_ones(9, 1);
+  const auto& r = e.step(all_ones);
+  CHECK(r.global_reward == 0.0f);
+  CHECK(r.observations.isZero());
+}
+
 TEST_CASE("coordination_grid: the paper's 3x3 grid", "[env][coordination_grid]") {
   env::coordination_grid e;
   CHECK(e.name() == "coordination_grid");

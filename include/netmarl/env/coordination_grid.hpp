@@ -8,9 +8,9 @@
 // (-1/2 per edge); coordinating ones reach 0.
 //
 // The paper's global state is a constant: state() is one float, 0. Observations are constant
-// too; we give agent i one-hot(i) of length N so that a network shared across agents can still
-// tell them apart (with an all-equal observation it would have to play the same mixed action
-// everywhere). graph() returns the interaction graph, so graph::environment_graph uses it, and
+// too; by default we give agent i one-hot(i) of length N so that a network shared across agents
+// can still tell them apart (with an all-equal observation it would have to play the same mixed
+// action everywhere); settings.agent_ids = false gives the paper's all-equal observation. graph() returns the interaction graph, so graph::environment_graph uses it, and
 // positions() places agent r * n + c at (x = c, y = r).
 #include <algorithm>
 #include <cstdint>
@@ -35,13 +35,18 @@ struct coordination_grid_settings {
   std::optional<graph::csr> graph = std::nullopt;
   std::optional<matrix<float>> positions = std::nullopt;
   index episode_length = 1;
+  // true: agent i observes one-hot(i) (length N). false: every agent observes the constant state
+  // (one float, 0), exactly the paper's setting; a shared network then gives every agent the same
+  // input.
+  bool agent_ids = true;
 };
 
 class coordination_grid {
  public:
   using settings = coordination_grid_settings;
 
-  explicit coordination_grid(settings s = {}) : episode_length_(s.episode_length) {
+  explicit coordination_grid(settings s = {})
+      : episode_length_(s.episode_length), agent_ids_(s.agent_ids) {
     if (s.episode_length < 1)
       throw invalid_argument("coordination_grid: episode_length must be at least 1, got " +
                              std::to_string(s.episode_length));
@@ -74,13 +79,18 @@ class coordination_grid {
         positions_.row(i) << static_cast<float>(i % cols), static_cast<float>(i / cols);
     }
 
-    result_.resize(n, n);
-    result_.observations.setIdentity();
+    if (agent_ids_) {
+      result_.resize(n, n);
+      result_.observations.setIdentity();
+    } else {
+      result_.resize(n, 1);
+      result_.observations.setZero();
+    }
   }
 
   std::string name() const { return name_; }
   index num_agents() const { return graph::num_nodes(graph_); }
-  index observation_size() const { return num_agents(); }
+  index observation_size() const { return agent_ids_ ? num_agents() : 1; }
   index num_actions() const { return 2; }
   index state_size() const { return 1; }
   index episode_limit() const { return episode_length_; }
@@ -126,6 +136,7 @@ class coordination_grid {
   matrix<float> positions_;
   step_result result_;
   index episode_length_;
+  bool agent_ids_;
   index time_ = 0;
   float state_[1] = {0.0f};
 };

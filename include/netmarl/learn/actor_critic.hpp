@@ -67,7 +67,8 @@ struct actor_critic {
     void act(const decision& d, std::span<int> actions, mode m) {
       act_input_ = d.observations.template cast<T>();
       const csr_view graph = d.graph.view();
-      message_.forward(B{}, act_input_, std::span<const csr_view>(&graph, 1), act_embedding_);
+      message_.forward(B{}, act_input_, std::span<const csr_view>(&graph, 1), act_embedding_,
+                       act_message_cache_);
       nn::forward(B{}, actor_, act_embedding_, act_actor_cache_, act_logits_);
       nn::forward(B{}, nn::softmax{}, act_logits_, act_softmax_cache_, act_probs_);
       for (index i = 0; i < spec_.agents; ++i) {
@@ -260,7 +261,7 @@ struct actor_critic {
     // updated critic, and an optional entropy bonus.
     void update_actor(update_stats& stats) {
       const index steps = buffer_.steps(), n = spec_.agents, rows = steps * n;
-      message_.forward(B{}, buffer_.observations(), graph_views(), embedding_);
+      message_.forward(B{}, buffer_.observations(), graph_views(), embedding_, message_cache_);
       nn::forward(B{}, actor_, embedding_, actor_cache_, logits_);
       if (settings_.critic_baseline) {
         nn::forward(B{}, nn::softmax{}, logits_, softmax_cache_, probs_);
@@ -297,7 +298,7 @@ struct actor_critic {
       }
       actor_optimizer_.zero_grad();
       nn::backward(B{}, actor_, actor_cache_, d_logits_, &d_embedding_);
-      message_.backward(B{}, d_embedding_, nullptr);
+      message_.backward(B{}, message_cache_, d_embedding_, nullptr);
       stats.actor_grad_norm =
           static_cast<double>(optim::clip_grad_norm(actor_params_, T(settings_.clip_norm)));
       actor_optimizer_.step();
@@ -306,6 +307,7 @@ struct actor_critic {
     env::spec spec_;
     settings settings_;
     message_model message_;
+    typename message_model::cache act_message_cache_, message_cache_;
     factor_model factor_;
     rng mixing_rng_;  // the factorization's draws at update time (VAST sub-teams)
     nn::mlp<T> actor_, local_q_;

@@ -94,7 +94,8 @@ struct dqn {
     void act(const decision& d, std::span<int> actions, mode m) {
       act_input_ = d.observations.template cast<T>();
       const csr_view graph = d.graph.view();
-      message_.forward(B{}, act_input_, std::span<const csr_view>(&graph, 1), act_embedding_);
+      message_.forward(B{}, act_input_, std::span<const csr_view>(&graph, 1), act_embedding_,
+                       act_message_cache_);
       nn::forward(B{}, q_net_, act_embedding_, act_cache_, act_q_);
       const double eps = settings_.epsilon.at(steps_);
       for (index i = 0; i < spec_.agents; ++i) {
@@ -257,10 +258,10 @@ struct dqn {
     // next_actions_ = argmax_a of the online utilities on o' with double Q, else of the target's.
     void next_utilities() {
       const index n = spec_.agents, b = settings_.batch_size;
-      target_message_.forward(B{}, x_next_, next_graphs_, t_embedding_);
+      target_message_.forward(B{}, x_next_, next_graphs_, t_embedding_, next_message_cache_);
       nn::forward(B{}, target_q_net_, t_embedding_, t_cache_, t_q_);
       if (settings_.double_q) {
-        message_.forward(B{}, x_next_, next_graphs_, o_embedding_);
+        message_.forward(B{}, x_next_, next_graphs_, o_embedding_, next_message_cache_);
         nn::forward(B{}, q_net_, o_embedding_, o_cache_, o_q_);
       }
       const matrix<T>& chooser = settings_.double_q ? o_q_ : t_q_;
@@ -275,7 +276,7 @@ struct dqn {
     // The online utilities Q_i(o_i, .) (q_, cache_, embedding_) and the alive-masked chosen ones.
     void online_utilities() {
       const index n = spec_.agents, b = settings_.batch_size;
-      message_.forward(B{}, x_, graphs_, embedding_);
+      message_.forward(B{}, x_, graphs_, embedding_, message_cache_);
       nn::forward(B{}, q_net_, embedding_, cache_, q_);
       ensure_shape(chosen_, b, n);
       for (index k = 0; k < b; ++k) {
@@ -329,7 +330,7 @@ struct dqn {
           d_q_(k * n + i, replay_.action(slot, i)) = replay_.alive()(slot, i) * d_chosen_(k, i);
       }
       nn::backward(B{}, q_net_, cache_, d_q_, &d_embedding_);
-      message_.backward(B{}, d_embedding_, nullptr);
+      message_.backward(B{}, message_cache_, d_embedding_, nullptr);
       return loss;
     }
 
@@ -418,7 +419,7 @@ struct dqn {
               alive * joint_grads_.greedy_q(k, i);
         }
       nn::backward_with_hidden(B{}, q_net_, cache_, d_q_, joint_grads_.hidden, &d_embedding_);
-      message_.backward(B{}, d_embedding_, nullptr);
+      message_.backward(B{}, message_cache_, d_embedding_, nullptr);
       return loss.total;
     }
 
@@ -427,6 +428,8 @@ struct dqn {
     message_model message_;
     factor_model factor_;
     nn::mlp<T> q_net_;
+    // Caches: acting, the replayed s (differentiated) and s' (forward only, online and target).
+    typename message_model::cache act_message_cache_, message_cache_, next_message_cache_;
     message_model target_message_;
     factor_model target_factor_;
     nn::mlp<T> target_q_net_;

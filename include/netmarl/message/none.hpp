@@ -18,12 +18,14 @@ struct none {
   struct model {
     using scalar = T;
     static constexpr bool uses_graph = false;
+    struct cache {};
 
     model(index /*agents*/, index input_size, const settings&, rng&) : size_(input_size) {}
     index output_size() const { return size_; }
 
     template <class B>
-    void forward(B, const_matrix_ref<T> x, std::span<const csr_view>, matrix<T>& out) {
+    void forward(B, const_matrix_ref<T> x, std::span<const csr_view>, matrix<T>& out,
+                 cache&) const {
       NETMARL_CHECK(x.cols() == size_, shape_error,
                     "message::none: input has " + std::to_string(x.cols()) +
                         " features, expected " + std::to_string(size_));
@@ -31,7 +33,7 @@ struct none {
       out = x;
     }
     template <class B>
-    void backward(B, const_matrix_ref<T> d_out, matrix<T>* d_x) {
+    void backward(B, cache&, const_matrix_ref<T> d_out, matrix<T>* d_x) {
       if (d_x) {
         ensure_shape(*d_x, d_out.rows(), d_out.cols());
         *d_x = d_out;

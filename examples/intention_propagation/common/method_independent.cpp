@@ -1,0 +1,15 @@
+// The independent policy: IP's soft actor-critic with message::none (IP appendix F.1).
+#include "intention_propagation/common/methods_impl.hpp"
+#include "netmarl/message/none.hpp"
+
+namespace netmarl::examples::ip {
+
+train_result train_independent(const std::string& backend, const task& t, const method_options& m,
+                               std::uint64_t seed, std::int64_t steps, const epoch_callback& cb) {
+  return on_backend(backend, [&](auto b) {
+    return train_with<decltype(b), message::none, learn::soft_actor_critic>(t, m, {}, seed, steps,
+                                                                             cb);
+  });
+}
+
+}  // namespace netmarl::examples::ip

@@ -1,0 +1,18 @@
+// Intention propagation with the loopy belief-propagation network (IP appendix B.2).
+#include "intention_propagation/common/methods_impl.hpp"
+#include "netmarl/message/loopy_bp.hpp"
+
+namespace netmarl::examples::ip {
+
+train_result train_loopy_bp(const std::string& backend, const task& t, const method_options& m,
+                            std::uint64_t seed, std::int64_t steps, const epoch_callback& cb) {
+  message::loopy_bp::settings message;
+  message.hops = m.hops;
+  message.hidden = m.hidden;
+  return on_backend(backend, [&](auto b) {
+    return train_with<decltype(b), message::loopy_bp, learn::soft_actor_critic>(t, m, message,
+                                                                                 seed, steps, cb);
+  });
+}
+
+}  // namespace netmarl::examples::ip

@@ -1,0 +1,462 @@
+#pragma once
+// learn::soft_actor_critic: Intention Propagation's learner (IP algorithm 1, appendix I.2 eq. 17),
+// for discrete actions.
+//
+// Policy: the message-passing slot over the observations and the graph (the intention propagation
+// network), then a dense head and a softmax: q_i(a_i|s). Critics, per agent and shared across
+// agents:
+//   V_i(s)                     an MLP on o_i, with a Polyak-averaged target copy V_bar;
+//   Q_i(s, a_i, a_N(i))        an MLP on [o_i, c_i] giving one value per a_i, where
+//                              c_i = sum_{j in N(i), j != i} onehot(a_j) counts the neighbours'
+//                              actions (a permutation-invariant summary; neighbourhoods vary).
+// Losses on a replayed batch (rows of alive agents; means over them):
+//   J(kappa) = 1/2 (Q_i(s, a_i, c_i) - (r_i + gamma (1 - done) V_bar_i(s')))^2
+//   J(eta)   = 1/2 (V_i(s) - sum_a q_i(a|s) (Q_i(s, a, c~_i) - alpha log q_i(a|s)))^2
+//              with c~_i the counts of neighbour actions drawn once from the current policy
+//              (IP appendix C, remark: sample a state, then all actions once);
+//   J(theta) = sum_a q_i(a|s) (alpha log q_i(a|s) - Q_i(s, a, c^_i)),  c^_i = sum_j q_j(.|s).
+// The expectation over a_i is exact (a discrete head needs no sampling). The neighbours' actions
+// enter the policy loss as their expected counts c^_i, so the gradient reaches each q_j through
+// every Q_i it appears in: the mean-field reading of E_{a_N ~ q_N}[Q_i], exact when Q_i is linear
+// in the counts (the coordination grid's reward is). `policy_neighbours = sampled` uses c~_i
+// instead (no gradient through the neighbours' policies).
+//
+// The factorization slot is not used (IP has none): it must be per-agent (factor::independent).
+// Defaults are IP table 2; its learning rate 0.01 is high against its own tuning grid
+// {1, 5, 10, 100}e-4, so every rate is a setting.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "netmarl/core/assert.hpp"
+#include "netmarl/core/tensor.hpp"
+#include "netmarl/learn/concept.hpp"
+#include "netmarl/learn/replay.hpp"
+#include "netmarl/nn/activation.hpp"
+#include "netmarl/nn/mlp.hpp"
+#include "netmarl/nn/mlp_sizes.hpp"
+#include "netmarl/nn/softmax.hpp"
+#include "netmarl/optim/adam.hpp"
+#include "netmarl/optim/clip.hpp"
+#include "netmarl/optim/target.hpp"
+
+namespace netmarl::learn {
+
+struct soft_actor_critic {
+  enum class neighbour_actions { expected, sampled };
+
+  struct settings {
+    index hidden = 128;                  // units per hidden layer (IP table 2)
+    index critic_hidden_layers = 2;      // V and Q
+    index policy_head_layers = 0;        // hidden layers between the embedding and the logits
+    double policy_learning_rate = 0.01;  // Adam, all three (IP table 2)
+    double q_learning_rate = 0.01;
+    double v_learning_rate = 0.01;
+    double gamma = 0.95;
+    double alpha = 0.2;   // entropy weight ("regularizer factor")
+    double tau = 0.01;    // V_bar <- tau V + (1 - tau) V_bar after every gradient step
+    std::int64_t buffer_capacity = 1'000'000;
+    std::int64_t batch_size = 1024;     // transitions per gradient step
+    std::int64_t gradient_steps = 8;    // per update round
+    std::int64_t train_interval = 1;    // environment steps between update rounds
+    std::int64_t learning_starts = 0;   // transitions stored before the first round (>= batch)
+    double clip_norm = 0;               // > 0: clip each network's gradient norm (IP: none)
+    neighbour_actions policy_neighbours = neighbour_actions::expected;
+  };
+
+  template <class Slots>
+  class model {
+   public:
+    using T = typename Slots::scalar;
+    using B = typename Slots::backend;
+    using message_model = typename Slots::message::template model<T>;
+    using factor_model = typename Slots::factor::template model<T>;
+    static constexpr bool per_agent_factor() {
+      if constexpr (requires { factor_model::per_agent; })
+        return factor_model::per_agent;
+      else
+        return true;  // decided at run time (factor::any): not read, so not checked
+    }
+    static_assert(per_agent_factor(),
+                  "learn::soft_actor_critic uses no factorization (Intention Propagation has per-"
+                  "agent critics): set Config::factor to factor::independent");
+
+    model(const env::spec& spec, const slot_settings<Slots>& s, rng& g)
+        : spec_(spec),
+          settings_(validated(s.learner)),
+          message_(spec.agents, spec.observation_size, s.message, g),
+          head_(nn::mlp_sizes(message_.output_size(), settings_.hidden,
+                              settings_.policy_head_layers, spec.actions),
+                nn::activation::relu, nn::activation::identity, g),
+          q_net_(nn::mlp_sizes(spec.observation_size + spec.actions, settings_.hidden,
+                               settings_.critic_hidden_layers, spec.actions),
+                 nn::activation::relu, nn::activation::identity, g),
+          v_net_(nn::mlp_sizes(spec.observation_size, settings_.hidden,
+                               settings_.critic_hidden_layers, 1),
+                 nn::activation::relu, nn::activation::identity, g),
+          v_target_(v_net_),
+          policy_params_(collect_policy()),
+          q_params_(collect(q_net_, "q.")),
+          v_params_(collect(v_net_, "v.")),
+          v_target_params_(collect(v_target_, "v_target.")),
+          policy_optimizer_(policy_params_, {.learning_rate = T(settings_.policy_learning_rate)}),
+          q_optimizer_(q_params_, {.learning_rate = T(settings_.q_learning_rate)}),
+          v_optimizer_(v_params_, {.learning_rate = T(settings_.v_learning_rate)}),
+          replay_(spec, settings_.buffer_capacity, /*store_graphs=*/true),
+          sample_rng_(g.split(0x5ac)),
+          indices_(static_cast<std::size_t>(settings_.batch_size)) {}
+
+    // Samples a_i ~ q_i(.|s) with agent i's own stream (explore), or takes the argmax (greedy).
+    void act(const decision& d, std::span<int> actions, mode m) {
+      act_input_ = d.observations.template cast<T>();
+      const csr_view graph = d.graph.view();
+      message_.forward(B{}, act_input_, std::span<const csr_view>(&graph, 1), act_embedding_,
+                       act_message_cache_);
+      nn::forward(B{}, head_, act_embedding_, act_head_cache_, act_logits_);
+      ensure_shape(act_probs_, act_logits_.rows(), act_logits_.cols());
+      nn::softmax_rows<T>(act_logits_, act_probs_);
+      for (index i = 0; i < spec_.agents; ++i) {
+        auto row = act_probs_.row(i);
+        index a = 0;
+        if (m == mode::greedy)
+          row.maxCoeff(&a);
+        else
+          a = static_cast<index>(d.agent_rngs[static_cast<std::size_t>(i)].categorical(
+              std::span<const T>(row.data(), static_cast<std::size_t>(row.size()))));
+        actions[static_cast<std::size_t>(i)] = static_cast<int>(a);
+      }
+    }
+
+    void observe(const transition& t) {
+      replay_.push(t);
+      ++steps_;
+      const std::int64_t starts = std::max(settings_.learning_starts, settings_.batch_size);
+      if (replay_.size() < starts || steps_ % settings_.train_interval != 0) return;
+      for (std::int64_t u = 0; u < settings_.gradient_steps; ++u) update();
+    }
+
+    void end_episode() {}
+
+    update_stats end_epoch() {
+      update_stats s;
+      s.updates = updates_since_report_;
+      if (updates_since_report_ > 0) {
+        const double n = static_cast<double>(updates_since_report_);
+        s.critic_loss = q_loss_sum_ / n;
+        s.actor_loss = policy_loss_sum_ / n;
+        s.critic_grad_norm = q_norm_sum_ / n;
+        s.actor_grad_norm = policy_norm_sum_ / n;
+      }
+      last_v_loss_ = updates_since_report_ > 0
+                         ? v_loss_sum_ / static_cast<double>(updates_since_report_)
+                         : last_v_loss_;
+      updates_since_report_ = 0;
+      q_loss_sum_ = policy_loss_sum_ = v_loss_sum_ = q_norm_sum_ = policy_norm_sum_ = 0;
+      return s;
+    }
+
+    // Everything a checkpoint must hold to resume (the replay buffer is refilled, not saved).
+    netmarl::tensor_list<T> checkpoint_tensors() {
+      netmarl::tensor_list<T> t = nn::values_of(policy_params_);
+      for (auto& c : nn::values_of(q_params_)) t.push_back(c);
+      for (auto& c : nn::values_of(v_params_)) t.push_back(c);
+      for (auto& c : nn::values_of(v_target_params_)) t.push_back(c);
+      for (auto& c : policy_optimizer_.state("policy_adam")) t.push_back(c);
+      for (auto& c : q_optimizer_.state("q_adam")) t.push_back(c);
+      for (auto& c : v_optimizer_.state("v_adam")) t.push_back(c);
+      return t;
+    }
+
+    const nn::parameter_list<T>& policy_parameters() const { return policy_params_; }
+    const nn::parameter_list<T>& q_parameters() const { return q_params_; }
+    const nn::parameter_list<T>& v_parameters() const { return v_params_; }
+    std::int64_t gradient_steps() const { return gradient_steps_; }
+    double last_v_loss() const { return last_v_loss_; }  // mean V loss of the last reported epoch
+
+    // q_i(.|o) for every agent of one joint observation (explore-mode probabilities).
+    const matrix<T>& policy(const matrix<float>& observations, const graph::csr& graph) {
+      act_input_ = observations.template cast<T>();
+      const csr_view view = graph.view();
+      message_.forward(B{}, act_input_, std::span<const csr_view>(&view, 1), act_embedding_,
+                       act_message_cache_);
+      nn::forward(B{}, head_, act_embedding_, act_head_cache_, act_logits_);
+      ensure_shape(act_probs_, act_logits_.rows(), act_logits_.cols());
+      nn::softmax_rows<T>(act_logits_, act_probs_);
+      return act_probs_;
+    }
+
+    // One gradient step is: load_batch, forward_policy, draw_neighbour_actions, then q_loss,
+    // v_loss and policy_loss, each followed by its optimizer's step (so V's target reads the
+    // updated Q, and the policy the updated Q). The pieces are public so tests can check each
+    // loss's gradient against finite differences on a fixed batch.
+
+    std::int64_t replay_size() const { return replay_.size(); }
+
+    // Gathers the replayed transitions `indices` (any count) into the batch the losses read.
+    void load_batch(std::span<const std::int64_t> indices) {
+      const index n = spec_.agents, b = static_cast<index>(indices.size());
+      batch_ = b;
+      batch_slots_.assign(indices.begin(), indices.end());
+      ensure_shape(x_, b * n, spec_.observation_size);
+      ensure_shape(x_next_, b * n, spec_.observation_size);
+      graphs_.clear();
+      alive_.resize(static_cast<std::size_t>(b * n));
+      stored_actions_.resize(static_cast<std::size_t>(b * n));
+      T acted = 0;
+      for (index k = 0; k < b; ++k) {
+        const std::int64_t slot = indices[static_cast<std::size_t>(k)];
+        require(slot >= 0 && slot < replay_.size(),
+                "soft_actor_critic::load_batch: replay index " + std::to_string(slot) +
+                    " is not stored (size " + std::to_string(replay_.size()) + ")");
+        x_.middleRows(k * n, n) = replay_.observations().middleRows(slot * n, n);
+        x_next_.middleRows(k * n, n) = replay_.next_observations().middleRows(slot * n, n);
+        graphs_.push_back(replay_.graph(slot).view());
+        for (index i = 0; i < n; ++i) {
+          alive_[static_cast<std::size_t>(k * n + i)] = replay_.alive()(slot, i);
+          acted += replay_.alive()(slot, i);
+          stored_actions_[static_cast<std::size_t>(k * n + i)] = replay_.action(slot, i);
+        }
+      }
+      weight_ = T(1) / std::max(acted, T(1));
+    }
+
+    // The current policy q_i(.|s) on the batch; its caches are what policy_loss differentiates.
+    void forward_policy() {
+      message_.forward(B{}, x_, graphs_, embedding_, message_cache_);
+      nn::forward(B{}, head_, embedding_, head_cache_, logits_);
+      ensure_shape(log_probs_, logits_.rows(), logits_.cols());
+      nn::log_softmax_rows<T>(logits_, log_probs_);
+      probs_ = log_probs_.array().exp().matrix();
+    }
+
+    // Every agent's action drawn once from forward_policy's q (IP appendix C, remark).
+    void draw_neighbour_actions() {
+      sampled_actions_.resize(static_cast<std::size_t>(probs_.rows()));
+      for (index r = 0; r < probs_.rows(); ++r)
+        sampled_actions_[static_cast<std::size_t>(r)] = static_cast<int>(sample_rng_.categorical(
+            std::span<const T>(probs_.row(r).data(), static_cast<std::size_t>(spec_.actions))));
+    }
+
+    // J(kappa) on the batch; with `gradient`, Q's gradients are zeroed and then filled.
+    double q_loss(bool gradient) {
+      const index n = spec_.agents, rows = batch_ * n;
+      const T gamma = T(settings_.gamma);
+      nn::forward(B{}, v_target_, x_next_, v_target_cache_, v_next_);
+      one_hot(stored_actions_, one_hot_);
+      critic_input(one_hot_, q_input_);
+      nn::forward(B{}, q_net_, q_input_, q_cache_, q_all_);
+      ensure_shape(d_q_all_, rows, spec_.actions);
+      d_q_all_.setZero();
+      double loss = 0;
+      for (index k = 0; k < batch_; ++k) {
+        const std::int64_t slot = batch_slots_[static_cast<std::size_t>(k)];
+        const T continues = T(1) - replay_.done()(slot, 0);
+        for (index i = 0; i < n; ++i) {
+          const index r = k * n + i;
+          const T target = replay_.rewards()(slot, i) +
+                           gamma * continues * replay_.next_alive()(slot, i) * v_next_(r, 0);
+          const int a = stored_actions_[static_cast<std::size_t>(r)];
+          const T error = alive_[static_cast<std::size_t>(r)] * (q_all_(r, a) - target);
+          loss += 0.5 * static_cast<double>(error * error * weight_);
+          d_q_all_(r, a) = error * weight_;
+        }
+      }
+      if (gradient) {
+        q_optimizer_.zero_grad();
+        nn::backward(B{}, q_net_, q_cache_, d_q_all_, nullptr);
+      }
+      return loss;
+    }
+
+    // J(eta) on the batch: the target sum_a q(a) (Q(s, a, c~) - alpha log q(a)) reads the current
+    // Q, forward_policy's q and draw_neighbour_actions' draws.
+    double v_loss(bool gradient) {
+      const index rows = batch_ * spec_.agents;
+      const T alpha = T(settings_.alpha);
+      one_hot(sampled_actions_, one_hot_);
+      critic_input(one_hot_, q_input_);
+      nn::forward(B{}, q_net_, q_input_, q_target_cache_, q_all_);
+      nn::forward(B{}, v_net_, x_, v_cache_, v_values_);
+      ensure_shape(d_v_, rows, 1);
+      double loss = 0;
+      for (index r = 0; r < rows; ++r) {
+        const T target =
+            (probs_.row(r).array() * (q_all_.row(r).array() - alpha * log_probs_.row(r).array()))
+                .sum();
+        const T error = alive_[static_cast<std::size_t>(r)] * (v_values_(r, 0) - target);
+        loss += 0.5 * static_cast<double>(error * error * weight_);
+        d_v_(r, 0) = error * weight_;
+      }
+      if (gradient) {
+        v_optimizer_.zero_grad();
+        nn::backward(B{}, v_net_, v_cache_, d_v_, nullptr);
+      }
+      return loss;
+    }
+
+    // J(theta) on the batch, from forward_policy's q and the current Q; with `gradient`, the
+    // policy's gradients are zeroed and then filled (Q's are left zero).
+    double policy_loss(bool gradient) {
+      const index n = spec_.agents, rows = batch_ * n;
+      const T alpha = T(settings_.alpha);
+      const bool expected = settings_.policy_neighbours == neighbour_actions::expected;
+      if (expected) {
+        critic_input(probs_, q_input_);
+      } else {
+        one_hot(sampled_actions_, one_hot_);
+        critic_input(one_hot_, q_input_);
+      }
+      nn::forward(B{}, q_net_, q_input_, q_policy_cache_, q_all_);
+      // d/dq_i(a) of sum_a q(a) (alpha log q(a) - Q(a)) is alpha (log q(a) + 1) - Q(a).
+      ensure_shape(d_probs_, rows, spec_.actions);
+      double loss = 0;
+      for (index r = 0; r < rows; ++r) {
+        const T w = alive_[static_cast<std::size_t>(r)] * weight_;
+        loss += static_cast<double>(
+            w * (probs_.row(r).array() * (alpha * log_probs_.row(r).array() - q_all_.row(r).array()))
+                    .sum());
+        d_probs_.row(r) =
+            (w * (alpha * (log_probs_.row(r).array() + T(1)) - q_all_.row(r).array())).matrix();
+      }
+      if (!gradient) return loss;
+      if (expected) {
+        // Through Q_i's input c^_i = sum_j q_j: dL/dc^_i = -w q_i^T dQ_i/dc^_i, then to every j.
+        ensure_shape(d_q_all_, rows, spec_.actions);
+        for (index r = 0; r < rows; ++r)
+          d_q_all_.row(r) = -alive_[static_cast<std::size_t>(r)] * weight_ * probs_.row(r);
+        q_optimizer_.zero_grad();
+        nn::backward(B{}, q_net_, q_policy_cache_, d_q_all_, &d_q_input_);
+        q_optimizer_.zero_grad();  // that pass only routed gradients; Q is not trained here
+        for (index k = 0; k < batch_; ++k) {
+          const csr_view& g = graphs_[static_cast<std::size_t>(k)];
+          for (index i = 0; i < n; ++i)
+            for (index e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+              const index j = g.indices[e];
+              if (j != i) d_probs_.row(k * n + j) += d_q_input_.row(k * n + i).tail(spec_.actions);
+            }
+        }
+      }
+      ensure_shape(d_logits_, rows, spec_.actions);
+      for (index r = 0; r < rows; ++r) {
+        const T inner = d_probs_.row(r).dot(probs_.row(r));
+        d_logits_.row(r) = (probs_.row(r).array() * (d_probs_.row(r).array() - inner)).matrix();
+      }
+      policy_optimizer_.zero_grad();
+      nn::backward(B{}, head_, head_cache_, d_logits_, &d_embedding_);
+      message_.backward(B{}, message_cache_, d_embedding_, nullptr);
+      return loss;
+    }
+
+   private:
+    static settings validated(const settings& s) {
+      const std::string who = "soft_actor_critic";
+      require(s.hidden >= 1, who + ": hidden must be >= 1, got " + std::to_string(s.hidden));
+      require(s.critic_hidden_layers >= 0 && s.policy_head_layers >= 0,
+              who + ": hidden layer counts must be >= 0");
+      require(s.policy_learning_rate > 0 && s.q_learning_rate > 0 && s.v_learning_rate > 0,
+              who + ": learning rates must be positive");
+      require(s.gamma >= 0 && s.gamma <= 1,
+              who + ": gamma must be in [0, 1], got " + std::to_string(s.gamma));
+      require(s.alpha >= 0 && std::isfinite(s.alpha),
+              who + ": alpha must be finite and >= 0, got " + std::to_string(s.alpha));
+      require(s.tau > 0 && s.tau <= 1, who + ": tau must be in (0, 1], got " + std::to_string(s.tau));
+      require(s.batch_size >= 1,
+              who + ": batch_size must be >= 1, got " + std::to_string(s.batch_size));
+      require(s.buffer_capacity >= s.batch_size,
+              who + ": buffer_capacity (" + std::to_string(s.buffer_capacity) +
+                  ") must be >= batch_size (" + std::to_string(s.batch_size) + ")");
+      require(s.gradient_steps >= 1 && s.train_interval >= 1,
+              who + ": gradient_steps and train_interval must be >= 1");
+      require(s.clip_norm >= 0, who + ": clip_norm must be >= 0 (0 turns clipping off)");
+      return s;
+    }
+    nn::parameter_list<T> collect_policy() {
+      nn::parameter_list<T> p;
+      message_.append_parameters(p, "message.");
+      head_.append_parameters(p, "policy_head.");
+      return p;
+    }
+    static nn::parameter_list<T> collect(nn::mlp<T>& net, const std::string& prefix) {
+      nn::parameter_list<T> p;
+      net.append_parameters(p, prefix);
+      return p;
+    }
+    T clipped_norm(const nn::parameter_list<T>& params) const {
+      return settings_.clip_norm > 0 ? optim::clip_grad_norm(params, T(settings_.clip_norm))
+                                     : optim::grad_norm(params);
+    }
+
+    // critic input [o_i, c_i]: c_i = sum over i's neighbours (not i) of the rows of `per_agent`
+    // ([B*N, A]: one-hot actions or probabilities) in the same sample.
+    void critic_input(const matrix<T>& per_agent, matrix<T>& out) const {
+      const index n = spec_.agents, b = batch_, f = spec_.observation_size;
+      ensure_shape(out, b * n, f + spec_.actions);
+      out.leftCols(f) = x_;
+      out.rightCols(spec_.actions).setZero();
+      for (index k = 0; k < b; ++k) {
+        const csr_view& g = graphs_[static_cast<std::size_t>(k)];
+        for (index i = 0; i < n; ++i)
+          for (index e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+            const index j = g.indices[e];
+            if (j != i) out.row(k * n + i).tail(spec_.actions) += per_agent.row(k * n + j);
+          }
+      }
+    }
+
+    void one_hot(const std::vector<int>& actions, matrix<T>& out) const {
+      ensure_shape(out, static_cast<index>(actions.size()), spec_.actions);
+      out.setZero();
+      for (std::size_t r = 0; r < actions.size(); ++r) out(static_cast<index>(r), actions[r]) = 1;
+    }
+
+    void update() {
+      replay_.sample(sample_rng_, indices_);
+      load_batch(indices_);
+      forward_policy();
+      draw_neighbour_actions();
+      q_loss_sum_ += q_loss(true);
+      q_norm_sum_ += static_cast<double>(clipped_norm(q_params_));
+      q_optimizer_.step();
+      v_loss_sum_ += v_loss(true);
+      static_cast<void>(clipped_norm(v_params_));
+      v_optimizer_.step();
+      policy_loss_sum_ += policy_loss(true);
+      policy_norm_sum_ += static_cast<double>(clipped_norm(policy_params_));
+      policy_optimizer_.step();
+      optim::polyak_update(v_target_params_, v_params_, T(settings_.tau));
+      ++gradient_steps_;
+      ++updates_since_report_;
+    }
+
+    env::spec spec_;
+    settings settings_;
+    message_model message_;
+    nn::mlp<T> head_, q_net_, v_net_, v_target_;
+    nn::parameter_list<T> policy_params_, q_params_, v_params_, v_target_params_;
+    optim::adam<T> policy_optimizer_, q_optimizer_, v_optimizer_;
+    replay_buffer<T> replay_;
+    rng sample_rng_;  // replay indices and the neighbour-action draws of the V target
+    std::vector<std::int64_t> indices_;
+    std::vector<csr_view> graphs_;
+    std::vector<std::int64_t> batch_slots_;
+    index batch_ = 0;
+    T weight_ = 0;  // 1 / (alive rows in the batch)
+    std::int64_t steps_ = 0, gradient_steps_ = 0, updates_since_report_ = 0;
+    double q_loss_sum_ = 0, v_loss_sum_ = 0, policy_loss_sum_ = 0, q_norm_sum_ = 0,
+           policy_norm_sum_ = 0, last_v_loss_ = 0;
+    // Buffers reused across steps.
+    typename message_model::cache act_message_cache_, message_cache_;
+    nn::mlp_cache<T> act_head_cache_, head_cache_, q_cache_, q_target_cache_, q_policy_cache_, v_cache_,
+        v_target_cache_;
+    matrix<T> act_input_, act_embedding_, act_logits_, act_probs_;
+    matrix<T> x_, x_next_, embedding_, logits_, log_probs_, probs_, one_hot_, q_input_, q_all_,
+        d_q_all_, d_q_input_, v_next_, v_values_, d_v_, d_probs_, d_logits_, d_embedding_;
+    std::vector<T> alive_;
+    std::vector<int> stored_actions_, sampled_actions_;
+  };
+};
+
+}  // namespace netmarl::learn

@@ -1,0 +1,296 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "netmarl/kernels/dgn_attention.hpp"
+#include "support/gradient_check.hpp"
+#include "support/require_close.hpp"
+
+namespace da = netmarl::kernels::dgn_attention;
+namespace backend = netmarl::backend;
+using idx = netmarl::index;  // plain `index` clashes with POSIX index()
+using netmarl::testing::require_close;
+
+namespace {
+
+std::size_t sz(idx n) { return static_cast<std::size_t>(n); }
+
+// A CSR built by hand from adjacency lists (netmarl/graph is a higher floor than kernels/).
+struct test_graph {
+  std::string name;
+  std::vector<std::int32_t> offsets{0}, indices;
+
+  test_graph(std::string n, const std::vector<std::vector<std::int32_t>>& adjacency)
+      : name(std::move(n)) {
+    for (const auto& row : adjacency) {
+      indices.insert(indices.end(), row.begin(), row.end());
+      offsets.push_back(std::int32_t(indices.size()));
+    }
+  }
+  idx nodes() const { return idx(offsets.size()) - 1; }
+  idx edges() const { return idx(indices.size()); }
+  netmarl::csr_view view() const { return {offsets.data(), indices.data(), nodes()}; }
+};
+
+// Hub 0 attends to every node (itself first); each leaf to itself and the hub.
+test_graph star(int nodes) {
+  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
+  for (int j = 0; j < nodes; ++j) adj[0].push_back(j);
+  for (int i = 1; i < nodes; ++i) adj[sz(i)] = {i, 0};
+  return {"star " + std::to_string(nodes), adj};
+}
+
+// Self plus 4 ring neighbours (i +- 1, i +- 2), as a k-nearest graph on a circle.
+test_graph ring4(int nodes) {
+  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
+  for (int i = 0; i < nodes; ++i)
+    adj[sz(i)] = {i, (i + 1) % nodes, (i + nodes - 1) % nodes, (i + 2) % nodes,
+                  (i + nodes - 2) % nodes};
+  return {"ring4 " + std::to_string(nodes), adj};
+}
+
+// Random directed graph: degrees 0..max_degree, repeats allowed, every fifth node forced empty.
+test_graph random_directed(int nodes, int max_degree, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> degree(0, max_degree), node(0, nodes - 1);
+  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
+  for (int i = 0; i < nodes; ++i) {
+    if (i % 5 == 2) continue;
+    for (int d = degree(gen); d > 0; --d) adj[sz(i)].push_back(node(gen));
+  }
+  return {"random directed " + std::to_string(nodes), adj};
+}
+
+std::vector<test_graph> graphs() {
+  std::vector<test_graph> g;
+  g.push_back(star(61));
+  g.push_back(ring4(13));
+  g.push_back(random_directed(23, 7, 1));
+  g.push_back(random_directed(6, 3, 2));
+  // Degree 1 (self only), a directed path (i reads i + 1 only), all empty, one empty node.
+  std::vector<std::vector<std::int32_t>> self(7), path(7), empty(5);
+  for (int i = 0; i < 7; ++i) self[sz(i)] = {i};
+  for (int i = 0; i + 1 < 7; ++i) path[sz(i)] = {i + 1};
+  g.emplace_back("self only", self);
+  g.emplace_back("directed path", path);
+  g.emplace_back("all empty", empty);
+  g.emplace_back("single empty node", std::vector<std::vector<std::int32_t>>(1));
+  return g;
+}
+
+template <class T>
+std::vector<T> random_vector(std::size_t n, std::mt19937& gen, double range = 1.0) {
+  std::uniform_real_distribution<double> u(-range, range);
+  std::vector<T> v(n);
+  for (auto& x : v) x = T(u(gen));
+  return v;
+}
+
+// The definitions of spec.hpp, computed another way in double: softmax as exp(s) / sum exp(s)
+// (no shift; inputs are kept small enough for that), and backward through the explicit softmax
+// Jacobian sum_e' a_e (delta_ee' - a_e') d_alpha_e' rather than the kernel's <g, out> shortcut.
+struct naive_result {
+  std::vector<double> out, attention, d_q, d_k, d_v;
+};
+
+naive_result naive(const da::shape& s, const test_graph& g, const std::vector<double>& q,
+                   const std::vector<double>& k, const std::vector<double>& v,
+                   const std::vector<double>& d_out) {
+  const idx F = s.features(), D = s.head_dim, H = s.heads, E = g.edges();
+  naive_result r;
+  r.out.assign(sz(s.elements()), 0.0);
+  r.attention.assign(sz(s.attention_elements(E)), 0.0);
+  r.d_q = r.d_k = r.d_v = r.out;
+  const double scale = 1.0 / std::sqrt(double(D));
+  auto at = [&](idx b, idx node, idx h, idx f) { return sz((b * s.nodes + node) * F + h * D + f); };
+  for (idx b = 0; b < s.batch; ++b)
+    for (idx i = 0; i < s.nodes; ++i)
+      for (idx h = 0; h < H; ++h) {
+        const idx begin = g.offsets[sz(i)], end = g.offsets[sz(i) + 1];
+        std::vector<double> a, d_alpha;
+        double total = 0;
+        for (idx e = begin; e < end; ++e) {
+          double score = 0;
+          for (idx f = 0; f < D; ++f) score += q[at(b, i, h, f)] * k[at(b, g.indices[sz(e)], h, f)];
+          a.push_back(std::exp(scale * score));
+          total += a.back();
+        }
+        for (auto& w : a) w /= total;
+        for (idx e = begin; e < end; ++e) {
+          const idx j = g.indices[sz(e)];
+          const double w = a[sz(e - begin)];
+          r.attention[sz((b * E + e) * H + h)] = w;
+          double da_e = 0;
+          for (idx f = 0; f < D; ++f) {
+            r.out[at(b, i, h, f)] += w * v[at(b, j, h, f)];
+            r.d_v[at(b, j, h, f)] += w * d_out[at(b, i, h, f)];
+            da_e += d_out[at(b, i, h, f)] * v[at(b, j, h, f)];
+          }
+          d_alpha.push_back(da_e);
+        }
+        for (idx e = begin; e < end; ++e) {
+          double d_score = 0;
+          for (idx e2 = begin; e2 < end; ++e2)
+            d_score += a[sz(e - begin)] * ((e == e2 ? 1.0 : 0.0) - a[sz(e2 - begin)]) *
+                       d_alpha[sz(e2 - begin)];
+          const idx j = g.indices[sz(e)];
+          for (idx f = 0; f < D; ++f) {
+            r.d_q[at(b, i, h, f)] += scale * d_score * k[at(b, j, h, f)];
+            r.d_k[at(b, j, h, f)] += scale * d_score * q[at(b, i, h, f)];
+          }
+        }
+      }
+  return r;
+}
+
+template <class T>
+std::vector<T> cast(const std::vector<double>& x) {
+  return std::vector<T>(x.begin(), x.end());
+}
+
+template <class T>
+std::vector<T> nan_vector(std::size_t n) {
+  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
+}
+
+// Reference kernel in precision T against the naive double computation. Outputs start as NaN: every
+// entry must be written (overwritten, not accumulated), none read.
+template <class T>
+void check_against_naive(const test_graph& g, idx batch, idx heads, idx head_dim, double rtol) {
+  INFO(g.name << ", batch " << batch << ", heads " << heads << ", head_dim " << head_dim);
+  const da::shape s{batch, g.nodes(), heads, head_dim};
+  std::mt19937 gen(unsigned(batch * 7919 + heads * 131 + head_dim * 31 + g.nodes()));
+  const auto n = sz(s.elements());
+  const auto q = random_vector<double>(n, gen, 1.5), k = random_vector<double>(n, gen, 1.5),
+             v = random_vector<double>(n, gen), d_out = random_vector<double>(n, gen);
+  const naive_result want = naive(s, g, q, k, v, d_out);
+
+  const auto qt = cast<T>(q), kt = cast<T>(k), vt = cast<T>(v), gt = cast<T>(d_out);
+  auto out = nan_vector<T>(n), attention = nan_vector<T>(sz(s.attention_elements(g.edges())));
+  da::forward(backend::reference{}, s, g.view(), qt.data(), kt.data(), vt.data(), attention.data(),
+              out.data());
+  require_close(out, cast<T>(want.out), rtol, "out");
+  require_close(attention, cast<T>(want.attention), rtol, "attention");
+  auto d_q = nan_vector<T>(n), d_k = d_q, d_v = d_q;
+  da::backward(backend::reference{}, s, g.view(), qt.data(), kt.data(), vt.data(), attention.data(),
+               out.data(), gt.data(), d_q.data(), d_k.data(), d_v.data());
+  require_close(d_q, cast<T>(want.d_q), rtol, "d_q");
+  require_close(d_k, cast<T>(want.d_k), rtol, "d_k");
+  require_close(d_v, cast<T>(want.d_v), rtol, "d_v");
+}
+
+}  // namespace
+
+TEST_CASE("dgn_attention reference: a hand-computed example", "[kernels][dgn_attention]") {
+  // One head of width 1: scale 1. N(0) = {0, 1}, N(1) = {1}, N(2) = {} (a zero row).
+  const test_graph g("example", {{0, 1}, {1}, {}});
+  const da::shape s{1, 3, 1, 1};
+  const std::vector<double> q = {1, 2, 3}, k = {0, std::log(3.0), 5}, v = {10, 20, 30};
+  std::vector<double> out(3, -1.0), attention(3, -1.0);
+  da::forward(backend::reference{}, s, g.view(), q.data(), k.data(), v.data(), attention.data(),
+              out.data());
+  // Node 0: scores 0 and log 3, weights 1/4 and 3/4; node 1 attends only to itself.
+  REQUIRE(attention[0] == Approx(0.25));
+  REQUIRE(attention[1] == Approx(0.75));
+  REQUIRE(attention[2] == 1.0);
+  REQUIRE(out[0] == Approx(17.5));
+  REQUIRE(out[1] == 20.0);
+  REQUIRE(out[2] == 0.0);
+}
+
+TEST_CASE("dgn_attention reference: matches the naive computation in float and double",
+          "[kernels][dgn_attention]") {
+  // Empty rows, degree 1, a 61-node hub, repeated ids; widths that are not multiples of 8.
+  for (const auto& g : graphs())
+    for (idx batch : {1, 3})
+      for (idx heads : {1, 2, 3})
+        for (idx head_dim : {1, 3, 5, 13}) {
+          check_against_naive<double>(g, batch, heads, head_dim, 1e-12);
+          check_against_naive<float>(g, batch, heads, head_dim, 1e-4);
+        }
+}
+
+TEST_CASE("dgn_attention reference: softmax is stable for large scores",
+          "[kernels][dgn_attention]") {
+  // Scores near 1e4 overflow exp in float and double unless the row maximum is subtracted.
+  const test_graph g = star(9);
+  const da::shape s{2, g.nodes(), 2, 4};
+  std::mt19937 gen(5);
+  const auto n = sz(s.elements());
+  auto q = random_vector<float>(n, gen, 50.0), k = random_vector<float>(n, gen, 50.0);
+  const auto v = random_vector<float>(n, gen);
+  std::vector<float> out(n), attention(sz(s.attention_elements(g.edges())));
+  da::forward(backend::reference{}, s, g.view(), q.data(), k.data(), v.data(), attention.data(),
+              out.data());
+  for (float x : out) REQUIRE(std::isfinite(x));
+  // Every (sample, node, head) distribution sums to one; the outputs are convex combinations.
+  for (idx b = 0; b < s.batch; ++b)
+    for (idx i = 0; i < s.nodes; ++i)
+      for (idx h = 0; h < s.heads; ++h) {
+        double total = 0;
+        for (idx e = g.offsets[sz(i)]; e < g.offsets[sz(i) + 1]; ++e)
+          total += attention[sz((b * g.edges() + e) * s.heads + h)];
+        REQUIRE(total == Approx(1.0).epsilon(1e-5));
+      }
+  for (float x : out) REQUIRE(std::abs(x) <= 1.0f + 1e-5f);
+}
+
+TEST_CASE("dgn_attention reference: backward matches finite differences",
+          "[kernels][dgn_attention]") {
+  using netmarl::matrix;
+  for (const auto& g : {random_directed(9, 5, 3), star(7), ring4(6)}) {
+    INFO(g.name);
+    const da::shape s{2, g.nodes(), 2, 3};
+    netmarl::rng gen(11);
+    const idx rows = s.batch * s.nodes, cols = s.features();
+    matrix<double> q = netmarl::testing::random_matrix(rows, cols, gen),
+                   k = netmarl::testing::random_matrix(rows, cols, gen),
+                   v = netmarl::testing::random_matrix(rows, cols, gen);
+    const matrix<double> weight_of_out = netmarl::testing::random_matrix(rows, cols, gen);
+    std::vector<double> attention(sz(s.attention_elements(g.edges())));
+    matrix<double> out(rows, cols);
+    auto loss = [&] {
+      da::forward(backend::reference{}, s, g.view(), q.data(), k.data(), v.data(), attention.data(),
+                  out.data());
+      return (out.array() * weight_of_out.array()).sum();
+    };
+    loss();
+    matrix<double> d_q(rows, cols), d_k(rows, cols), d_v(rows, cols);
+    da::backward(backend::reference{}, s, g.view(), q.data(), k.data(), v.data(), attention.data(),
+                 out.data(), weight_of_out.data(), d_q.data(), d_k.data(), d_v.data());
+    const matrix<double> analytic_q = d_q, analytic_k = d_k, analytic_v = d_v;
+    netmarl::testing::gradient_check_report report;
+    netmarl::testing::check_gradient_into(report, q, analytic_q, loss, "q");
+    netmarl::testing::check_gradient_into(report, k, analytic_k, loss, "k");
+    netmarl::testing::check_gradient_into(report, v, analytic_v, loss, "v");
+    INFO(report);
+    REQUIRE(report.entries_checked == 3 * rows * cols);
+    REQUIRE(report.max_relative_error <= 1e-6);
+  }
+}
+
+TEST_CASE("dgn_attention: shape facts and graph validation", "[kernels][dgn_attention]") {
+  const da::shape s{32, 20, 4, 32};
+  REQUIRE(s.features() == 128);
+  REQUIRE(s.elements() == 32 * 20 * 128);
+  REQUIRE(s.attention_elements(100) == 32 * 100 * 4);
+  REQUIRE(s.scale() == Approx(1.0 / std::sqrt(32.0)));
+  REQUIRE(s.forward_flops(100) == 4.0 * 32 * 100 * 128);
+
+  // With asserts on (as in tests), the kernels check the graph and the node count themselves.
+  const test_graph good("good", {{0, 1}, {1}});
+  std::vector<double> x(6), attention(12), out(6);
+  REQUIRE_THROWS_AS(da::forward(backend::reference{}, da::shape{1, 3, 1, 2}, good.view(), x.data(),
+                                x.data(), x.data(), attention.data(), out.data()),
+                    netmarl::internal_error);
+  std::vector<std::int32_t> offsets = {0, 1, 2}, indices = {0, 2};  // id 2 is not a node
+  REQUIRE_THROWS_AS(da::backward(backend::reference{}, da::shape{1, 2, 1, 3},
+                                 netmarl::csr_view{offsets.data(), indices.data(), 2}, x.data(),
+                                 x.data(), x.data(), attention.data(), x.data(), x.data(),
+                                 out.data(), out.data(), out.data()),
+                    netmarl::internal_error);
+}

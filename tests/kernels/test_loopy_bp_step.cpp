@@ -1,0 +1,295 @@
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "netmarl/kernels/loopy_bp_step.hpp"
+
+namespace bp = netmarl::kernels::loopy_bp_step;
+namespace backend = netmarl::backend;
+using idx = netmarl::index;  // plain `index` clashes with POSIX index()
+using dmatrix = netmarl::matrix<double>;
+
+namespace {
+
+std::size_t sz(idx n) { return static_cast<std::size_t>(n); }
+
+// A CSR built by hand from adjacency lists (netmarl/graph is a higher floor than kernels/).
+struct test_graph {
+  std::string name;
+  std::vector<std::int32_t> offsets{0}, indices;
+
+  test_graph(std::string n, const std::vector<std::vector<std::int32_t>>& adjacency)
+      : name(std::move(n)) {
+    for (const auto& row : adjacency) {
+      indices.insert(indices.end(), row.begin(), row.end());
+      offsets.push_back(std::int32_t(indices.size()));
+    }
+  }
+  idx nodes() const { return idx(offsets.size()) - 1; }
+  netmarl::csr_view view() const { return {offsets.data(), indices.data(), nodes()}; }
+};
+
+// Undirected 4-neighbour grid, self first.
+test_graph grid(int rows, int cols) {
+  std::vector<std::vector<std::int32_t>> adj(sz(rows * cols));
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      auto& a = adj[sz(r * cols + c)];
+      a.push_back(r * cols + c);
+      if (r > 0) a.push_back((r - 1) * cols + c);
+      if (r + 1 < rows) a.push_back((r + 1) * cols + c);
+      if (c > 0) a.push_back(r * cols + c - 1);
+      if (c + 1 < cols) a.push_back(r * cols + c + 1);
+    }
+  return {"grid " + std::to_string(rows) + "x" + std::to_string(cols), adj};
+}
+
+// Undirected star: hub 0 (a high-degree row) and leaves, self first.
+test_graph star(int nodes) {
+  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
+  for (int j = 0; j < nodes; ++j) adj[0].push_back(j);
+  for (int i = 1; i < nodes; ++i) adj[sz(i)] = {i, 0};
+  return {"star " + std::to_string(nodes), adj};
+}
+
+// Random directed rows without repeated ids: the self-loop sometimes missing and sometimes in the
+// middle of a row, every fifth row empty (no entries at all).
+test_graph random_directed(int nodes, int max_degree, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> degree(0, max_degree);
+  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
+  std::vector<std::int32_t> ids(sz(nodes));
+  std::iota(ids.begin(), ids.end(), 0);
+  for (int i = 0; i < nodes; ++i) {
+    if (i % 5 == 2) continue;
+    std::shuffle(ids.begin(), ids.end(), gen);
+    adj[sz(i)].assign(ids.begin(), ids.begin() + std::min(degree(gen), nodes));
+  }
+  return {"random directed " + std::to_string(nodes), adj};
+}
+
+test_graph self_only(int nodes) {
+  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
+  for (int i = 0; i < nodes; ++i) adj[sz(i)] = {i};
+  return {"self only (degree 1)", adj};
+}
+
+dmatrix random_matrix(idx rows, idx cols, std::mt19937& gen) {
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  dmatrix m(rows, cols);
+  for (idx k = 0; k < m.size(); ++k) m.data()[k] = u(gen);
+  return m;
+}
+
+dmatrix nan_matrix(idx rows, idx cols) {
+  return dmatrix::Constant(rows, cols, std::numeric_limits<double>::quiet_NaN());
+}
+
+void require_near(const dmatrix& got, const dmatrix& want, const std::string& what) {
+  INFO(what);
+  REQUIRE(got.rows() == want.rows());
+  REQUIRE(got.cols() == want.cols());
+  const double diff = want.size() == 0 ? 0.0 : (got - want).cwiseAbs().maxCoeff();
+  INFO("max |got - want| = " << diff);
+  REQUIRE(diff <= 1e-12 * (1.0 + (want.size() == 0 ? 0.0 : want.cwiseAbs().maxCoeff())));
+}
+
+const netmarl::csr_view& graph_for(const std::vector<netmarl::csr_view>& graphs, idx b) {
+  return graphs.size() == 1 ? graphs[0] : graphs[sz(b)];
+}
+
+// The update written literally from the appendix: the message j -> i (entry e of row i) reads
+// every message into j from k in N(j), k != j and k != i, with no reverse-edge bookkeeping; its
+// gradients by the chain rule through that same sum.
+struct naive_update {
+  dmatrix v, d_node_term, d_w2, d_v_prev;
+};
+
+naive_update naive(const std::vector<netmarl::csr_view>& graphs, idx batch, idx nodes,
+                   const dmatrix& node_term, const dmatrix* v_prev, const dmatrix& w2,
+                   const dmatrix& d_v) {
+  const idx H = w2.cols();
+  idx entries = 0;
+  for (idx b = 0; b < batch; ++b) entries += graph_for(graphs, b).edges();
+  naive_update r{dmatrix::Zero(entries, H), dmatrix::Zero(batch * nodes, H), dmatrix::Zero(H, H),
+                 dmatrix::Zero(entries, H)};
+  idx base = 0;
+  for (idx b = 0; b < batch; ++b) {
+    const netmarl::csr_view& g = graph_for(graphs, b);
+    for (idx i = 0; i < nodes; ++i)
+      for (idx e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+        const idx j = g.indices[e];
+        if (j == i) continue;
+        std::vector<idx> read;  // entries of messages k -> j, k != i
+        for (idx e2 = g.offsets[j]; e2 < g.offsets[j + 1]; ++e2)
+          if (g.indices[e2] != j && g.indices[e2] != i) read.push_back(base + e2);
+        dmatrix z = dmatrix::Zero(1, H);
+        if (v_prev)
+          for (idx e2 : read) z += v_prev->row(e2);
+        for (idx h = 0; h < H; ++h) {
+          double pre = node_term(b * nodes + j, h);
+          for (idx f = 0; f < H; ++f) pre += z(0, f) * w2(f, h);
+          r.v(base + e, h) = pre > 0 ? pre : 0;
+          const double d_pre = pre > 0 ? d_v(base + e, h) : 0;
+          r.d_node_term(b * nodes + j, h) += d_pre;
+          if (!v_prev) continue;
+          for (idx f = 0; f < H; ++f) {
+            r.d_w2(f, h) += z(0, f) * d_pre;
+            for (idx e2 : read) r.d_v_prev(e2, f) += d_pre * w2(f, h);
+          }
+        }
+      }
+    base += g.edges();
+  }
+  return r;
+}
+
+std::vector<std::int32_t> reverse_of(const std::vector<netmarl::csr_view>& graphs) {
+  std::vector<std::int32_t> reverse(sz(bp::reverse_entries(graphs)));
+  idx offset = 0;
+  for (const auto& g : graphs) {
+    bp::find_reverse_entries(g, reverse.data() + offset);
+    offset += g.edges();
+  }
+  return reverse;
+}
+
+// The reference kernel, forward (from v_prev or from v^0 = 0) and backward, against `naive`.
+void check(const std::vector<netmarl::csr_view>& graphs, idx batch, idx nodes, idx H,
+           bool first_update, unsigned seed) {
+  INFO("batch " << batch << ", nodes " << nodes << ", H " << H << ", " << graphs.size()
+                << " graph(s), " << (first_update ? "v_prev null" : "v_prev given"));
+  std::mt19937 gen(seed);
+  const bp::shape s{batch, nodes, H};
+  const std::span<const netmarl::csr_view> span(graphs);
+  const idx entries = bp::total_entries(s, span), rows = batch * nodes;
+  const auto reverse = reverse_of(graphs);
+  const dmatrix node_term = random_matrix(rows, H, gen), w2 = random_matrix(H, H, gen),
+                d_v = random_matrix(entries, H, gen);
+  dmatrix v_prev = random_matrix(entries, H, gen);
+  // Self-loop rows of a message buffer are 0, as the kernel writes them.
+  idx base = 0;
+  for (idx b = 0; b < batch; ++b) {
+    const auto& g = graph_for(graphs, b);
+    for (idx i = 0; i < nodes; ++i)
+      for (idx e = g.offsets[i]; e < g.offsets[i + 1]; ++e)
+        if (g.indices[e] == i) v_prev.row(base + e).setZero();
+    base += g.edges();
+  }
+  const dmatrix* prev = first_update ? nullptr : &v_prev;
+  const naive_update want = naive(graphs, batch, nodes, node_term, prev, w2, d_v);
+
+  dmatrix arriving = nan_matrix(rows, H), gathered = nan_matrix(entries, H),
+          v = nan_matrix(entries, H);
+  bp::forward(backend::reference{}, s, span, reverse.data(), node_term.data(),
+              prev ? prev->data() : nullptr, w2.data(), arriving.data(), gathered.data(), v.data());
+  require_near(v, want.v, "v");
+
+  // d_node_term and d_w2 accumulate onto what they held; d_v_prev is overwritten.
+  std::mt19937 gen2(seed + 1);
+  const dmatrix d_node_term_before = random_matrix(rows, H, gen2),
+                d_w2_before = random_matrix(H, H, gen2);
+  dmatrix d_node_term = d_node_term_before, d_w2 = d_w2_before, d_v_prev = nan_matrix(entries, H),
+          d_pre = nan_matrix(entries, H);
+  bp::backward(backend::reference{}, s, span, reverse.data(), prev ? prev->data() : nullptr,
+               w2.data(), v.data(), d_v.data(), d_node_term.data(), d_w2.data(),
+               prev ? d_v_prev.data() : nullptr, arriving.data(), gathered.data(), d_pre.data());
+  require_near(d_node_term, d_node_term_before + want.d_node_term, "d_node_term");
+  require_near(d_w2, d_w2_before + want.d_w2, "d_w2");
+  if (prev) require_near(d_v_prev, want.d_v_prev, "d_v_prev");
+
+  if (prev) {  // without d_v_prev the parameter gradients are the same
+    dmatrix d_node_term_only = dmatrix::Zero(rows, H), d_w2_only = dmatrix::Zero(H, H);
+    bp::backward(backend::reference{}, s, span, reverse.data(), prev->data(), w2.data(), v.data(),
+                 d_v.data(), d_node_term_only.data(), d_w2_only.data(), nullptr, arriving.data(),
+                 gathered.data(), d_pre.data());
+    require_near(d_node_term_only, want.d_node_term, "d_node_term without d_v_prev");
+    require_near(d_w2_only, want.d_w2, "d_w2 without d_v_prev");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("loopy_bp_step reference: matches the literal update on one shared graph",
+          "[kernels][loopy_bp_step]") {
+  const std::vector<test_graph> graphs = {grid(3, 4), star(30), random_directed(17, 6, 3),
+                                          random_directed(6, 6, 9), self_only(5)};
+  unsigned seed = 1;
+  for (const auto& g : graphs) {
+    INFO(g.name);
+    for (idx batch : {1, 2})
+      for (idx H : {1, 7, 13})  // not multiples of 8
+        for (bool first : {true, false}) check({g.view()}, batch, g.nodes(), H, first, seed++);
+  }
+}
+
+TEST_CASE("loopy_bp_step reference: one graph per sample, degrees differ",
+          "[kernels][loopy_bp_step]") {
+  const test_graph a = random_directed(8, 5, 21), b = star(8), c = self_only(8), d = grid(2, 4);
+  for (bool first : {true, false}) {
+    check({a.view(), b.view(), c.view(), d.view()}, 4, 8, 11, first, 42);
+    check({d.view(), a.view()}, 2, 8, 3, first, 43);
+  }
+}
+
+TEST_CASE("loopy_bp_step: reverse entries, undirected and directed", "[kernels][loopy_bp_step]") {
+  // Undirected line 0 - 1 - 2: entries (row, id) = (0,0) (0,1) (1,1) (1,0) (1,2) (2,2) (2,1).
+  const test_graph line("line", {{0, 1}, {1, 0, 2}, {2, 1}});
+  std::vector<std::int32_t> reverse(7, 99);
+  bp::find_reverse_entries(line.view(), reverse.data());
+  REQUIRE(reverse == std::vector<std::int32_t>{-1, 3, -1, 1, 6, -1, 4});
+  // Directed: 0 reads 1 and 2, 1 reads 0, 2 reads nobody (an empty row), 3 reads only itself.
+  const test_graph directed("directed", {{0, 1, 2}, {0}, {}, {3}});
+  reverse.assign(5, 99);
+  bp::find_reverse_entries(directed.view(), reverse.data());
+  REQUIRE(reverse == std::vector<std::int32_t>{-1, 3, -1, 1, -1});
+}
+
+TEST_CASE("loopy_bp_step reference: a hand-computed example", "[kernels][loopy_bp_step]") {
+  // The line 0 - 1 - 2 with H = 1: v(1->0) = 1, v(0->1) = 2, v(2->1) = 3, v(1->2) = 4.
+  const test_graph line("line", {{0, 1}, {1, 0, 2}, {2, 1}});
+  const std::vector<netmarl::csr_view> graphs = {line.view()};
+  std::vector<std::int32_t> reverse(7);
+  bp::find_reverse_entries(line.view(), reverse.data());
+  const std::vector<double> v_prev = {0, 1, 0, 2, 3, 0, 4}, node_term = {0.5, -1, 0.25}, w2 = {2};
+  std::vector<double> arriving(3), gathered(7), v(7, 42.0);
+  bp::forward(backend::reference{}, bp::shape{1, 3, 1}, graphs, reverse.data(), node_term.data(),
+              v_prev.data(), w2.data(), arriving.data(), gathered.data(), v.data());
+  // Into 1 from 0 and 2: 5; v(1->0) = ReLU(t1 + 2 (5 - v(0->1))) = ReLU(-1 + 6) = 5;
+  // v(0->1) = ReLU(t0 + 2 (1 - 1)) = 0.5; v(2->1) = ReLU(t2 + 0) = 0.25;
+  // v(1->2) = ReLU(t1 + 2 (5 - v(2->1))) = ReLU(-1 + 4) = 3.
+  REQUIRE(gathered == std::vector<double>{0, 3, 0, 0, 0, 0, 2});
+  REQUIRE(v == std::vector<double>{0, 5, 0, 0.5, 0.25, 0, 3});
+  // The readout's sums: into 0: 5; into 1: 0.5 + 0.25; into 2: 3.
+  bp::incoming_sum(backend::reference{}, bp::shape{1, 3, 1}, graphs, v.data(), arriving.data());
+  REQUIRE(arriving == std::vector<double>{5, 0.75, 3});
+  // The first update ignores messages: ReLU(t_sender), 0 on self-loops.
+  bp::forward(backend::reference{}, bp::shape{1, 3, 1}, graphs, reverse.data(), node_term.data(),
+              nullptr, w2.data(), arriving.data(), gathered.data(), v.data());
+  REQUIRE(v == std::vector<double>{0, 0, 0, 0.5, 0.25, 0, 0});
+}
+
+TEST_CASE("loopy_bp_step reference: incoming_sum_backward is the adjoint of incoming_sum",
+          "[kernels][loopy_bp_step]") {
+  const test_graph a = random_directed(9, 6, 5), b = star(9);
+  const std::vector<netmarl::csr_view> per_sample = {a.view(), b.view(), a.view()};
+  const bp::shape s{3, 9, 5};
+  const idx entries = bp::total_entries(s, per_sample);
+  REQUIRE(entries == 2 * a.view().edges() + b.view().edges());
+  std::mt19937 gen(3);
+  const dmatrix v = random_matrix(entries, 5, gen), y = random_matrix(27, 5, gen);
+  dmatrix fv = nan_matrix(27, 5), by = nan_matrix(entries, 5);
+  bp::incoming_sum(backend::reference{}, s, per_sample, v.data(), fv.data());
+  bp::incoming_sum_backward(backend::reference{}, s, per_sample, y.data(), by.data());
+  // Self-loop rows get no gradient.
+  REQUIRE(by.row(b.view().offsets[0] + a.view().edges()).isZero());
+  // <S v, y> == <v, S^T y>.
+  REQUIRE((fv.array() * y.array()).sum() == Approx((v.array() * by.array()).sum()).epsilon(1e-12));
+}

@@ -1,0 +1,255 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "netmarl/kernels/mean_field_step.hpp"
+
+namespace mf = netmarl::kernels::mean_field_step;
+namespace backend = netmarl::backend;
+using idx = netmarl::index;  // plain `index` clashes with POSIX index()
+using dmatrix = netmarl::matrix<double>;
+
+namespace {
+
+std::size_t sz(idx n) { return static_cast<std::size_t>(n); }
+
+// A CSR built by hand from adjacency lists (netmarl/graph is a higher floor than kernels/).
+struct test_graph {
+  std::string name;
+  std::vector<std::int32_t> offsets{0}, indices;
+
+  test_graph(std::string n, const std::vector<std::vector<std::int32_t>>& adjacency)
+      : name(std::move(n)) {
+    for (const auto& row : adjacency) {
+      indices.insert(indices.end(), row.begin(), row.end());
+      offsets.push_back(std::int32_t(indices.size()));
+    }
+  }
+  idx nodes() const { return idx(offsets.size()) - 1; }
+  netmarl::csr_view view() const { return {offsets.data(), indices.data(), nodes()}; }
+};
+
+// 4-neighbour grid, self first.
+test_graph grid(int rows, int cols) {
+  std::vector<std::vector<std::int32_t>> adj(sz(rows * cols));
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      auto& a = adj[sz(r * cols + c)];
+      a.push_back(r * cols + c);
+      if (r > 0) a.push_back((r - 1) * cols + c);
+      if (r + 1 < rows) a.push_back((r + 1) * cols + c);
+      if (c > 0) a.push_back(r * cols + c - 1);
+      if (c + 1 < cols) a.push_back(r * cols + c + 1);
+    }
+  return {"grid " + std::to_string(rows) + "x" + std::to_string(cols), adj};
+}
+
+// Hub 0 reads every node (itself included): a high-degree row; each leaf reads itself and 0.
+test_graph star(int nodes) {
+  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
+  for (int j = 0; j < nodes; ++j) adj[0].push_back(j);
+  for (int i = 1; i < nodes; ++i) adj[sz(i)] = {i, 0};
+  return {"star " + std::to_string(nodes), adj};
+}
+
+// Random directed rows: degrees 0..max_degree, repeats and self-loops anywhere, every fifth row
+// empty (no entries at all, not even the self-loop).
+test_graph random_directed(int nodes, int max_degree, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> degree(0, max_degree), node(0, nodes - 1);
+  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
+  for (int i = 0; i < nodes; ++i) {
+    if (i % 5 == 2) continue;
+    for (int d = degree(gen); d > 0; --d) adj[sz(i)].push_back(node(gen));
+  }
+  return {"random directed " + std::to_string(nodes), adj};
+}
+
+test_graph self_only(int nodes) {
+  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
+  for (int i = 0; i < nodes; ++i) adj[sz(i)] = {i};
+  return {"self only (degree 1)", adj};
+}
+
+dmatrix random_matrix(idx rows, idx cols, std::mt19937& gen) {
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  dmatrix m(rows, cols);
+  for (idx k = 0; k < m.size(); ++k) m.data()[k] = u(gen);
+  return m;
+}
+
+dmatrix nan_matrix(idx rows, idx cols) {
+  return dmatrix::Constant(rows, cols, std::numeric_limits<double>::quiet_NaN());
+}
+
+// The dense adjacency of one graph: count(i, j) = how often row i lists j.
+dmatrix adjacency(const netmarl::csr_view& g) {
+  dmatrix a = dmatrix::Zero(g.nodes, g.nodes);
+  for (idx i = 0; i < g.nodes; ++i)
+    for (idx e = g.offsets[i]; e < g.offsets[i + 1]; ++e) a(i, g.indices[e]) += 1.0;
+  return a;
+}
+
+// The hop written out entry by entry from its definition, and its gradients by the chain rule
+// (d_w2 starting at zero).
+struct naive_hop {
+  dmatrix aggregated, mu, d_pre, d_w2, d_mu_prev;
+};
+
+naive_hop naive(const std::vector<netmarl::csr_view>& graphs, idx batch, idx nodes,
+                const dmatrix& pre, const dmatrix& mu_prev, const dmatrix& w2,
+                const dmatrix& d_mu) {
+  const idx D = mu_prev.cols(), H = w2.cols(), rows = batch * nodes;
+  naive_hop r{dmatrix::Zero(rows, D), dmatrix::Zero(rows, H), dmatrix::Zero(rows, H),
+              dmatrix::Zero(D, H), dmatrix::Zero(rows, D)};
+  for (idx b = 0; b < batch; ++b) {
+    const dmatrix a = adjacency(graphs.size() == 1 ? graphs[0] : graphs[sz(b)]);
+    for (idx i = 0; i < nodes; ++i)
+      for (idx j = 0; j < nodes; ++j)
+        for (idx f = 0; f < D; ++f)
+          r.aggregated(b * nodes + i, f) += a(i, j) * mu_prev(b * nodes + j, f);
+  }
+  for (idx row = 0; row < rows; ++row)
+    for (idx h = 0; h < H; ++h) {
+      double x = pre(row, h);
+      for (idx f = 0; f < D; ++f) x += r.aggregated(row, f) * w2(f, h);
+      r.mu(row, h) = x > 0 ? x : 0;
+      r.d_pre(row, h) = x > 0 ? d_mu(row, h) : 0;
+    }
+  for (idx f = 0; f < D; ++f)
+    for (idx h = 0; h < H; ++h)
+      for (idx row = 0; row < rows; ++row) r.d_w2(f, h) += r.aggregated(row, f) * r.d_pre(row, h);
+  for (idx b = 0; b < batch; ++b) {
+    const dmatrix a = adjacency(graphs.size() == 1 ? graphs[0] : graphs[sz(b)]);
+    for (idx i = 0; i < nodes; ++i)
+      for (idx j = 0; j < nodes; ++j)
+        for (idx f = 0; f < D; ++f) {
+          double d_agg = 0;
+          for (idx h = 0; h < H; ++h) d_agg += r.d_pre(b * nodes + i, h) * w2(f, h);
+          r.d_mu_prev(b * nodes + j, f) += a(i, j) * d_agg;
+        }
+  }
+  return r;
+}
+
+void require_near(const dmatrix& got, const dmatrix& want, const std::string& what) {
+  INFO(what);
+  REQUIRE(got.rows() == want.rows());
+  REQUIRE(got.cols() == want.cols());
+  const double diff = want.size() == 0 ? 0.0 : (got - want).cwiseAbs().maxCoeff();
+  INFO("max |got - want| = " << diff);
+  REQUIRE(diff <= 1e-12 * (1.0 + (want.size() == 0 ? 0.0 : want.cwiseAbs().maxCoeff())));
+}
+
+// Runs the reference kernel forward and backward on random data and compares with `naive`.
+void check(const std::vector<netmarl::csr_view>& graphs, idx batch, idx nodes, idx D, idx H,
+           unsigned seed) {
+  INFO("batch " << batch << ", nodes " << nodes << ", D " << D << ", H " << H << ", "
+                << graphs.size() << " graph(s)");
+  std::mt19937 gen(seed);
+  const idx rows = batch * nodes;
+  const dmatrix pre = random_matrix(rows, H, gen), mu_prev = random_matrix(rows, D, gen),
+                w2 = random_matrix(D, H, gen), d_mu = random_matrix(rows, H, gen);
+  const naive_hop want = naive(graphs, batch, nodes, pre, mu_prev, w2, d_mu);
+  const mf::shape s{batch, nodes, D, H};
+  const std::span<const netmarl::csr_view> span(graphs);
+
+  // NaN-filled outputs: every entry must be written before it is read.
+  dmatrix aggregated = nan_matrix(rows, D), mu = nan_matrix(rows, H);
+  mf::forward(backend::reference{}, s, span, pre.data(), mu_prev.data(), w2.data(),
+              aggregated.data(), mu.data());
+  require_near(aggregated, want.aggregated, "aggregated");
+  require_near(mu, want.mu, "mu");
+
+  // d_w2 accumulates onto what it held; d_pre, d_aggregated and d_mu_prev are overwritten.
+  const dmatrix d_w2_before = random_matrix(D, H, gen);
+  dmatrix d_w2 = d_w2_before, d_pre = nan_matrix(rows, H), d_aggregated = nan_matrix(rows, D),
+          d_mu_prev = nan_matrix(rows, D);
+  mf::backward(backend::reference{}, s, span, aggregated.data(), w2.data(), mu.data(), d_mu.data(),
+               d_pre.data(), d_w2.data(), d_aggregated.data(), d_mu_prev.data());
+  require_near(d_pre, want.d_pre, "d_pre");
+  require_near(d_w2, d_w2_before + want.d_w2, "d_w2");
+  require_near(d_mu_prev, want.d_mu_prev, "d_mu_prev");
+
+  // Without d_mu_prev the parameter gradient is still accumulated, and no scratch is needed.
+  dmatrix d_w2_only = dmatrix::Zero(D, H), d_pre_only = nan_matrix(rows, H);
+  mf::backward(backend::reference{}, s, span, aggregated.data(), w2.data(), mu.data(), d_mu.data(),
+               d_pre_only.data(), d_w2_only.data(), nullptr, nullptr);
+  require_near(d_w2_only, want.d_w2, "d_w2 without d_mu_prev");
+  require_near(d_pre_only, want.d_pre, "d_pre without d_mu_prev");
+}
+
+}  // namespace
+
+TEST_CASE("mean_field_step reference: matches the naive hop on one shared graph",
+          "[kernels][mean_field_step]") {
+  const std::vector<test_graph> graphs = {grid(3, 5), star(41), random_directed(23, 7, 3),
+                                          self_only(9), random_directed(6, 4, 11)};
+  unsigned seed = 1;
+  for (const auto& g : graphs) {
+    INFO(g.name);
+    // Widths that are not multiples of 8 (SIMD lanes), and D != H as at hop 1.
+    for (idx batch : {1, 3})
+      for (auto [D, H] : {std::pair<idx, idx>{13, 19}, {1, 1}, {16, 9}, {17, 17}})
+        check({g.view()}, batch, g.nodes(), D, H, seed++);
+  }
+}
+
+TEST_CASE("mean_field_step reference: one graph per sample, degrees differ",
+          "[kernels][mean_field_step]") {
+  // Three 7-node graphs: a directed random one with empty rows, a hub, self-loops only.
+  const test_graph a = random_directed(7, 5, 21), b = star(7), c = self_only(7);
+  check({a.view(), b.view(), c.view()}, 3, 7, 5, 11, 42);
+  // One graph per sample must give sample k what a shared graph k gives it alone.
+  std::mt19937 gen(5);
+  const idx nodes = 7, D = 3, H = 4;
+  const dmatrix pre = random_matrix(3 * nodes, H, gen), mu_prev = random_matrix(3 * nodes, D, gen),
+                w2 = random_matrix(D, H, gen);
+  const std::vector<netmarl::csr_view> per_sample = {a.view(), b.view(), c.view()};
+  dmatrix aggregated(3 * nodes, D), mu(3 * nodes, H);
+  mf::forward(backend::reference{}, mf::shape{3, nodes, D, H}, per_sample, pre.data(),
+              mu_prev.data(), w2.data(), aggregated.data(), mu.data());
+  for (idx k = 0; k < 3; ++k) {
+    const std::vector<netmarl::csr_view> alone = {per_sample[sz(k)]};
+    dmatrix agg_k(nodes, D), mu_k(nodes, H);
+    mf::forward(backend::reference{}, mf::shape{1, nodes, D, H}, alone, pre.data() + k * nodes * H,
+                mu_prev.data() + k * nodes * D, w2.data(), agg_k.data(), mu_k.data());
+    require_near(mu.middleRows(k * nodes, nodes), mu_k, "sample " + std::to_string(k));
+  }
+}
+
+TEST_CASE("mean_field_step reference: a hand-computed example", "[kernels][mean_field_step]") {
+  // N(0) = {0, 1}, N(1) = {} (empty row), N(2) = {2, 0}; D = 1, H = 2, W2 = [1, -1], pre = 0.
+  const test_graph g("example", {{0, 1}, {}, {2, 0}});
+  const std::vector<netmarl::csr_view> graphs = {g.view()};
+  const std::vector<double> mu_prev = {1, 2, 3}, w2 = {1, -1}, pre(6, 0.0);
+  std::vector<double> aggregated(3), mu(6);
+  mf::forward(backend::reference{}, mf::shape{1, 3, 1, 2}, graphs, pre.data(), mu_prev.data(),
+              w2.data(), aggregated.data(), mu.data());
+  REQUIRE(aggregated == std::vector<double>{3, 0, 4});
+  REQUIRE(mu == std::vector<double>{3, 0, 0, 0, 4, 0});  // ReLU(a), ReLU(-a)
+  // d_mu = 1: d_pre passes where mu > 0; d_aggregated = d_pre . W2^T = (1, 0, 1);
+  // node 0 is read by rows 0 and 2, node 1 by row 0, node 2 by row 2.
+  const std::vector<double> d_mu(6, 1.0);
+  std::vector<double> d_pre(6), d_w2 = {10, 20}, d_aggregated(3), d_mu_prev(3, 42.0);
+  mf::backward(backend::reference{}, mf::shape{1, 3, 1, 2}, graphs, aggregated.data(), w2.data(),
+               mu.data(), d_mu.data(), d_pre.data(), d_w2.data(), d_aggregated.data(),
+               d_mu_prev.data());
+  REQUIRE(d_pre == std::vector<double>{1, 0, 0, 0, 1, 0});
+  REQUIRE(d_w2 == std::vector<double>{10 + 3 + 4, 20});
+  REQUIRE(d_mu_prev == std::vector<double>{2, 1, 1});
+}
+
+TEST_CASE("mean_field_step: flop counts and entry totals", "[kernels][mean_field_step]") {
+  const test_graph a = grid(2, 2), b = star(4);  // 12 and 10 entries
+  const std::vector<netmarl::csr_view> per_sample = {a.view(), b.view()}, shared = {a.view()};
+  const mf::shape s{2, 4, 3, 5};
+  REQUIRE(mf::total_entries(s, shared) == 2 * a.view().edges());
+  REQUIRE(mf::total_entries(s, per_sample) == a.view().edges() + b.view().edges());
+  REQUIRE(s.forward_flops(10) == 10.0 * 3 + 2.0 * 8 * 3 * 5 + 2.0 * 8 * 5);
+}
