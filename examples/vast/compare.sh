@@ -8,7 +8,7 @@
 #   examples/vast/compare.sh --domain gaussian_squeeze --agents 200 --epochs 600 --seeds 3
 #
 # Needs the examples built (make build, or cmake --build build --target vast_<domain>
-# vast_compare_plot). Runs that already have their JSON summary are skipped, so an interrupted
+# compare_plot). Runs that already have their JSON summary are skipped, so an interrupted
 # comparison resumes where it stopped.
 set -euo pipefail
 
@@ -41,7 +41,7 @@ case "$study" in methods|assignments|all) ;; *)
   echo "compare.sh: unknown study '$study' (methods, assignments or all)" >&2; exit 2 ;;
 esac
 bin="$build/examples/vast/$domain"
-plot="$build/examples/vast/compare_plot"
+plot="$build/examples/compare_plot"
 for b in "$bin" "$plot"; do
   [[ -x "$b" ]] || { echo "compare.sh: $b is missing: build the examples first" >&2; exit 1; }
 done

@@ -4,6 +4,11 @@
 // Each slot is checked once here against its concept. A wrong slot fails with one sentence that
 // names it; the system then continues with that slot's stand-in model, so the sentence is the only
 // error the user reads instead of pages of template backtrace.
+//
+// Action spaces: the learner's act overloads say what it produces (learn/concept.hpp); train and
+// evaluate check once, in a sentence, that it can drive the environment's kind (an Environment
+// with int actions, a ContinuousEnvironment with float actions). Where both could (an environment
+// and a learner that have both kinds), the spec's action space picks the loop at run time.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -136,29 +141,43 @@ class system {
     for (index i = 0; i < spec.agents; ++i)
       agent_rngs_.push_back(agents_root.split(static_cast<std::uint64_t>(i)));
     actions_.assign(static_cast<std::size_t>(spec.agents), 0);
+    continuous_actions_.assign(static_cast<std::size_t>(spec.agents * spec.action_size), 0.0f);
     shaped_.assign(static_cast<std::size_t>(spec.agents), 0.0f);
   }
 
   // Trains until the budget is spent, calling on_epoch(const epoch_report&) after each epoch.
-  template <env::Environment E, class OnEpoch = no_callback>
+  template <class E, class OnEpoch = no_callback>
   train_result train(E& env, epochs budget, OnEpoch&& on_epoch = {}) {
-    require(budget.count >= 1,
-            "system::train: epochs must be >= 1, got " + std::to_string(budget.count));
-    return run(env, budget.count, -1, on_epoch);
+    if constexpr (drivable<E>()) {
+      require(budget.count >= 1,
+              "system::train: epochs must be >= 1, got " + std::to_string(budget.count));
+      return run(env, budget.count, -1, on_epoch);
+    } else {
+      return {};
+    }
   }
-  template <env::Environment E, class OnEpoch = no_callback>
+  template <class E, class OnEpoch = no_callback>
   train_result train(E& env, steps budget, OnEpoch&& on_epoch = {}) {
-    require(budget.count >= 1,
-            "system::train: steps must be >= 1, got " + std::to_string(budget.count));
-    return run(env, -1, budget.count, on_epoch);
+    if constexpr (drivable<E>()) {
+      require(budget.count >= 1,
+              "system::train: steps must be >= 1, got " + std::to_string(budget.count));
+      return run(env, -1, budget.count, on_epoch);
+    } else {
+      return {};
+    }
   }
 
   // Runs `episodes` episodes without learning; returns the mean metric.
-  template <env::Environment E>
+  template <class E>
   double evaluate(E& env, std::int64_t episodes, learn::mode m = learn::mode::explore) {
-    double sum = 0;
-    for (std::int64_t e = 0; e < episodes; ++e) sum += run_episode(env, m, false).metric;
-    return episodes > 0 ? sum / static_cast<double>(episodes) : 0.0;
+    if constexpr (drivable<E>()) {
+      check_env(env);
+      double sum = 0;
+      for (std::int64_t e = 0; e < episodes; ++e) sum += run_episode(env, m, false).metric;
+      return episodes > 0 ? sum / static_cast<double>(episodes) : 0.0;
+    } else {
+      return 0.0;
+    }
   }
 
   // Saves the learner's parameters and optimizer state (core/checkpoint.hpp's format); load
@@ -183,10 +202,54 @@ class system {
     std::int64_t steps = 0;
   };
 
+  static constexpr bool learner_discrete = learn::ActsDiscrete<learner_model>;
+  static constexpr bool learner_continuous = learn::ActsContinuous<learner_model>;
+  // The learner and environment E share an action space this system can drive.
+  template <class E>
+  static constexpr bool drives_discrete = env::Environment<E> && learner_discrete;
+  template <class E>
+  static constexpr bool drives_continuous = env::ContinuousEnvironment<E> && learner_continuous;
+
+  // The compile-time pairing check: at most one sentence, naming what does not fit.
+  template <class E>
+  static constexpr bool drivable() {
+    static_assert(env::AnyEnvironment<E>,
+                  "netmarl::system: the environment is neither an Environment (step(std::span<const "
+                  "int>), num_actions()) nor a ContinuousEnvironment (step(std::span<const "
+                  "float>), action_size())");
+    static_assert(!env::AnyEnvironment<E> || !env::Environment<E> ||
+                      env::ContinuousEnvironment<E> || learner_discrete,
+                  "netmarl::system: Config::learner acts only with continuous actions "
+                  "(act(decision, std::span<float>, mode)) but the environment takes discrete ones "
+                  "(step(std::span<const int>)): use a learner with a discrete head");
+    static_assert(!env::AnyEnvironment<E> || !env::ContinuousEnvironment<E> ||
+                      env::Environment<E> || learner_continuous,
+                  "netmarl::system: Config::learner acts only with discrete actions (act(decision, "
+                  "std::span<int>, mode)) but the environment is a ContinuousEnvironment "
+                  "(step(std::span<const float>)): use a learner with a continuous head, such as "
+                  "learn::soft_actor_critic");
+    return drives_discrete<E> || drives_continuous<E>;
+  }
+
   static const env::spec& checked(const env::spec& s) {
     require(s.agents >= 1, "system: the environment has " + std::to_string(s.agents) + " agents");
-    require(s.actions >= 1,
-            "system: the environment has " + std::to_string(s.actions) + " actions");
+    if (s.continuous_actions()) {
+      require(s.actions == 0, "system: the spec has both discrete actions (" +
+                                  std::to_string(s.actions) + ") and an action_size (" +
+                                  std::to_string(s.action_size) + "); set one of them");
+      require(learner_continuous,
+              "system: the environment takes continuous actions (action_size " +
+                  std::to_string(s.action_size) +
+                  ") but Config::learner acts only with discrete ones");
+    } else {
+      require(s.action_size == 0, "system: the spec's action_size must not be negative, got " +
+                                      std::to_string(s.action_size));
+      require(s.actions >= 1,
+              "system: the environment has " + std::to_string(s.actions) + " actions");
+      require(learner_discrete,
+              "system: the environment takes discrete actions (" + std::to_string(s.actions) +
+                  " choices) but Config::learner acts only with continuous ones");
+    }
     return s;
   }
   static const settings_type& checked(const settings_type& s) {
@@ -197,19 +260,46 @@ class system {
     return s;
   }
 
-  template <env::Environment E>
+  template <env::AnyEnvironment E>
   void check_env(const E& env) const {
     const env::spec s = env::spec_of(env);
     if (s.agents != spec_.agents || s.observation_size != spec_.observation_size ||
-        s.actions != spec_.actions || s.state_size != spec_.state_size)
-      throw invalid_argument("system: environment '" + std::string(env.name()) +
-                             "' does not match the spec the system was built for (agents " +
-                             std::to_string(s.agents) + " vs " + std::to_string(spec_.agents) +
-                             ", observation size " + std::to_string(s.observation_size) + " vs " +
-                             std::to_string(spec_.observation_size) + ")");
+        s.actions != spec_.actions || s.state_size != spec_.state_size ||
+        s.action_size != spec_.action_size)
+      throw invalid_argument(
+          "system: environment '" + std::string(env.name()) +
+          "' does not match the spec the system was built for (agents " +
+          std::to_string(s.agents) + " vs " + std::to_string(spec_.agents) +
+          ", observation size " + std::to_string(s.observation_size) + " vs " +
+          std::to_string(spec_.observation_size) + ", actions " + std::to_string(s.actions) +
+          " vs " + std::to_string(spec_.actions) + ", continuous action size " +
+          std::to_string(s.action_size) + " vs " + std::to_string(spec_.action_size) + ")");
   }
 
-  template <env::Environment E, class OnEpoch>
+  // The learner acts and the environment steps, in the spec's action space.
+  template <env::AnyEnvironment E>
+  const env::step_result& act_and_step(E& env, const learn::decision& d, learn::mode m) {
+    const auto discrete = [&]() -> const env::step_result& {
+      if constexpr (drives_discrete<E>) {
+        learner_.act(d, std::span<int>(actions_), m);
+        return env.step(std::span<const int>(actions_));
+      } else {
+        throw internal_error("system: no discrete loop for this environment");
+      }
+    };
+    const auto continuous = [&]() -> const env::step_result& {
+      if constexpr (drives_continuous<E>) {
+        learner_.act(d, std::span<float>(continuous_actions_), m);
+        return env.step(std::span<const float>(continuous_actions_));
+      } else {
+        throw internal_error("system: no continuous loop for this environment");
+      }
+    };
+    // check_env made the environment's live space the spec's, which the learner can produce.
+    return spec_.continuous_actions() ? continuous() : discrete();
+  }
+
+  template <env::AnyEnvironment E, class OnEpoch>
   train_result run(E& env, std::int64_t max_epochs, std::int64_t max_steps, OnEpoch& on_epoch) {
     check_env(env);
     const auto start = std::chrono::steady_clock::now();
@@ -253,7 +343,7 @@ class system {
     return result;
   }
 
-  template <env::Environment E>
+  template <env::AnyEnvironment E>
   episode_outcome run_episode(E& env, learn::mode m, bool learn_from_it) {
     const env::step_result& first = env.reset(env_rng_);
     observations_ = first.observations;
@@ -262,12 +352,11 @@ class system {
     episode_outcome outcome;
     double global_return = 0;
     for (;;) {
-      learner_.act(learn::decision{observations_, state_, topology_.graph(), agent_rngs_}, actions_,
-                   m);
       if constexpr (topology_type::dynamic) graph_before_ = topology_.graph();
       if constexpr (env::SpatialEnvironment<E>)
         if (learn_from_it) positions_before_ = env.positions();
-      const env::step_result& r = env.step(std::span<const int>(actions_));
+      const env::step_result& r = act_and_step(
+          env, learn::decision{observations_, state_, topology_.graph(), agent_rngs_}, m);
       for (float reward : r.rewards)
         if (!std::isfinite(reward))
           throw invalid_argument("system: environment '" + std::string(env.name()) +
@@ -279,10 +368,13 @@ class system {
         sharing_.shape(topology_.graph(), r.rewards, shaped_);
         copy_state(env, next_state_);
         const graph::csr& acted_on = topology_type::dynamic ? graph_before_ : topology_.graph();
+        const bool continuous = spec_.continuous_actions();
         learner_.observe(learn::transition{
-            observations_, state_, acted_on, actions_, shaped_, r.global_reward, r.observations,
-            next_state_, topology_.graph(), r.agent_done, r.episode_done,
-            env::SpatialEnvironment<E> ? &positions_before_ : nullptr});
+            observations_, state_, acted_on,
+            continuous ? std::span<const int>() : std::span<const int>(actions_), shaped_,
+            r.global_reward, r.observations, next_state_, topology_.graph(), r.agent_done,
+            r.episode_done, env::SpatialEnvironment<E> ? &positions_before_ : nullptr,
+            continuous ? std::span<const float>(continuous_actions_) : std::span<const float>()});
       }
       if (r.episode_done) break;
       observations_ = r.observations;
@@ -296,7 +388,7 @@ class system {
     return outcome;
   }
 
-  template <env::Environment E>
+  template <env::AnyEnvironment E>
   static void copy_state(const E& env, std::vector<float>& out) {
     const std::span<const float> s = env.state();
     out.assign(s.begin(), s.end());
@@ -311,7 +403,7 @@ class system {
   learner_model learner_;
   graph::csr graph_before_;
   matrix<float> observations_, positions_before_;
-  std::vector<float> state_, next_state_, shaped_;
+  std::vector<float> state_, next_state_, shaped_, continuous_actions_;
   std::vector<int> actions_;
   std::int64_t env_steps_ = 0, episodes_ = 0;
 };

@@ -9,11 +9,21 @@ endif()
 
 # The VAST mains: flags, bad input, a short reproducible run of each domain, the comparison plot.
 if(TARGET vast_gaussian_squeeze AND TARGET vast_warehouse AND TARGET vast_battle
-   AND TARGET vast_compare_plot)
+   AND TARGET compare_plot)
   add_test(NAME examples/vast_cli
            COMMAND ${CMAKE_COMMAND} -DSQUEEZE=$<TARGET_FILE:vast_gaussian_squeeze>
                    -DWAREHOUSE=$<TARGET_FILE:vast_warehouse> -DBATTLE=$<TARGET_FILE:vast_battle>
-                   -DCOMPARE_PLOT=$<TARGET_FILE:vast_compare_plot>
+                   -DCOMPARE_PLOT=$<TARGET_FILE:compare_plot>
                    -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/vast_cli
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_vast.cmake)
+endif()
+
+# The Intention Propagation mains: flags, bad input, every method on both environments, and
+# byte-identical CSVs from two runs with the same seed.
+if(TARGET intention_propagation_coordination_grid AND TARGET intention_propagation_cooperative_navigation)
+  add_test(NAME examples/intention_propagation_cli
+           COMMAND ${CMAKE_COMMAND} -DGRID=$<TARGET_FILE:intention_propagation_coordination_grid>
+                   -DNAVIGATION=$<TARGET_FILE:intention_propagation_cooperative_navigation>
+                   -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/intention_propagation_cli
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_intention_propagation.cmake)
 endif()

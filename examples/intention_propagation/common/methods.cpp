@@ -10,6 +10,7 @@ std::string method_label(const method_options& m) {
   if (m.method == "loopy_bp") return "IP (loopy BP, M = " + hops + ")";
   if (m.method == "independent") return "independent policy";
   if (m.method == "dgn") return "DGN";
+  if (m.method == "random") return "random policy";
   return m.method;
 }
 
@@ -19,8 +20,9 @@ train_result train_method(const std::string& backend, const task& t, const metho
   if (m.method == "loopy_bp") return train_loopy_bp(backend, t, m, seed, steps, on_epoch);
   if (m.method == "independent") return train_independent(backend, t, m, seed, steps, on_epoch);
   if (m.method == "dgn") return train_dgn(backend, t, m, seed, steps, on_epoch);
+  if (m.method == "random") return train_random(backend, t, m, seed, steps, on_epoch);
   throw invalid_argument("unknown method '" + m.method +
-                         "' (expected mean_field, loopy_bp, independent or dgn)");
+                         "' (expected mean_field, loopy_bp, independent, dgn or random)");
 }
 
 }  // namespace netmarl::examples::ip

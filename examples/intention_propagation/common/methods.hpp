@@ -7,6 +7,7 @@
 //   loopy_bp      IP with message::loopy_bp (IP appendix B.2)
 //   independent   the same soft actor-critic with message::none (IP appendix F.1's baseline)
 //   dgn           DGN: dqn over message::attention (Jiang et al. 2020)
+//   random        uniform random actions (the floor every method should clear)
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -26,6 +27,7 @@ struct task {
   index episode_length = 1;
   bool agent_ids = true;        // coordination grid: one-hot ids, else the constant state
   double violation_weight = 0;  // IP appendix F.3's log-distance term (0: off)
+  bool continuous_actions = false;  // cooperative navigation: 2-D forces (the SAC's Gaussian head)
 };
 
 // Every learner setting a main exposes. Defaults are IP table 2; the mains override what their
@@ -34,6 +36,7 @@ struct method_options {
   std::string method = "mean_field";
   index hops = 2;
   index hidden = 128;
+  index policy_head_layers = 0;  // hidden layers of the policy head (IP: one FC layer on top)
   double learning_rate = 0.01;
   double gamma = 0.95;
   double alpha = 0.2;
@@ -51,7 +54,8 @@ struct method_options {
 };
 
 inline const std::vector<std::string>& method_names() {
-  static const std::vector<std::string> names{"mean_field", "loopy_bp", "independent", "dgn"};
+  static const std::vector<std::string> names{"mean_field", "loopy_bp", "independent", "dgn",
+                                              "random"};
   return names;
 }
 
@@ -73,5 +77,7 @@ train_result train_independent(const std::string& backend, const task& t, const 
                                std::uint64_t seed, std::int64_t steps, const epoch_callback& cb);
 train_result train_dgn(const std::string& backend, const task& t, const method_options& m,
                        std::uint64_t seed, std::int64_t steps, const epoch_callback& cb);
+train_result train_random(const std::string& backend, const task& t, const method_options& m,
+                          std::uint64_t seed, std::int64_t steps, const epoch_callback& cb);
 
 }  // namespace netmarl::examples::ip

@@ -38,6 +38,7 @@ settings<Config> learner_settings(const method_options& m,
   auto& l = s.learner;
   if constexpr (std::is_same_v<typename Config::learner, learn::soft_actor_critic>) {
     l.hidden = m.hidden;
+    l.policy_head_layers = m.policy_head_layers;
     l.policy_learning_rate = l.q_learning_rate = l.v_learning_rate = m.learning_rate;
     l.gamma = m.gamma;
     l.alpha = m.alpha;
@@ -49,6 +50,8 @@ settings<Config> learner_settings(const method_options& m,
     l.policy_neighbours = m.policy_neighbours == "expected"
                               ? learn::soft_actor_critic::neighbour_actions::expected
                               : learn::soft_actor_critic::neighbour_actions::sampled;
+  } else if constexpr (std::is_same_v<typename Config::learner, learn::stand_in>) {
+    // uniform random actions, nothing to set
   } else {  // learn::dqn (DGN): same budget knobs, epsilon-greedy instead of entropy
     l.hidden = m.hidden;
     l.hidden_layers = 1;  // DGN's Q head is one layer over the concatenated features
@@ -88,6 +91,7 @@ train_result train_with(const task& t, const method_options& m,
     if (t.landmarks > 0) s.landmarks = t.landmarks;
     s.episode_length = t.episode_length;
     s.violation_weight = t.violation_weight;
+    s.continuous_actions = t.continuous_actions;
     env::cooperative_navigation env(s);
     using config =
         ip_config<Backend, Message, Learner, graph::k_nearest<navigation_neighbours>>;

@@ -46,7 +46,7 @@ inline double final_score(const train_result& r) {
 inline void add_method_flags(CLI::App& app, method_options& m) {
   app.add_option("--method", m.method,
                  "mean_field or loopy_bp (intention propagation), independent (no messages), "
-                 "dgn (dqn over DGN attention)")
+                 "dgn (dqn over DGN attention), random (uniform actions)")
       ->check(CLI::IsMember(method_names()))
       ->capture_default_str();
   app.add_option("--hops", m.hops, "message-passing rounds M (IP: 2)")

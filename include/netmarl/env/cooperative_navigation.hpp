@@ -10,6 +10,11 @@
 // agent's, then every landmark's (x, y) uniformly in [-world_radius, world_radius]^2 (MPE: 1);
 // velocities start at 0. Actions (MPE's discrete space, one-hot u = (a1 - a2, a3 - a4)):
 // 0 no-op, 1 +x, 2 -x, 3 +y, 4 -y, a force of `accel` (5, MPE's sensitivity) along that axis.
+// With settings.continuous_actions the environment is a ContinuousEnvironment instead: each agent
+// gives (a_x, a_y) in [-1, 1]^2 and u = (a_x, a_y) (environment.py's _set_action, continuous
+// branch: `agent.action.u = action[0]`, then `*= sensitivity`, over the Box(-u_range, u_range)
+// with u_range 1), so the force is accel (a_x, a_y). num_actions() is then 0 and action_size() 2;
+// in discrete mode action_size() is 0. The step overload of the other mode throws.
 // One step, per MPE core.py:
 //   f_i = accel u_i + sum_j contact(i, j), where contact(i, j) points along p_i - p_j with size
 //         contact_force * margin * softplus(-(d_ij - 2 size) / margin) (a soft penetration;
@@ -91,6 +96,7 @@ struct cooperative_navigation_settings {
   double mass = 1;                      // agent mass
   double contact_force = 100;           // MPE's contact_force; 0 turns contacts off
   double contact_margin = 1e-3;         // MPE's contact_margin (softness of contacts)
+  bool continuous_actions = false;      // (a_x, a_y) in [-1, 1]^2 per agent instead of 5 choices
   // Fixed start positions instead of random ones, [N, 2] and [L, 2] (hand-made scenes, tests).
   std::optional<matrix<double>> initial_agent_positions = {};
   std::optional<matrix<double>> initial_landmark_positions = {};
@@ -181,7 +187,9 @@ class cooperative_navigation {
   index observation_size() const {
     return 4 + 2 * settings_.observed_landmarks + 2 * settings_.observed_agents;
   }
-  index num_actions() const { return 5; }
+  index num_actions() const { return settings_.continuous_actions ? 0 : 5; }
+  index action_size() const { return settings_.continuous_actions ? 2 : 0; }
+  bool continuous_actions() const { return settings_.continuous_actions; }
   index state_size() const { return 4 * agents_ + 2 * landmarks_; }
   index episode_limit() const { return settings_.episode_length; }
   const settings& config() const { return settings_; }
@@ -206,17 +214,65 @@ class cooperative_navigation {
     return result_;
   }
 
+  // Discrete mode: one action in [0, 5) per agent.
   const step_result& step(std::span<const int> actions) {
     result_.check_can_step(name_);
+    if (settings_.continuous_actions)
+      throw invalid_argument(name_ +
+                             ": step was given discrete (int) actions but settings."
+                             "continuous_actions is true; pass agents x 2 floats in [-1, 1]");
     check_actions(actions, agents_, num_actions(), name_);
+    // environment.py: u = (a1 - a2, a3 - a4) * sensitivity for a one-hot action.
+    return advance([&](index i, double& ux, double& uy) {
+      const int a = actions[static_cast<std::size_t>(i)];
+      ux = a == plus_x ? 1.0 : a == minus_x ? -1.0 : 0.0;
+      uy = a == plus_y ? 1.0 : a == minus_y ? -1.0 : 0.0;
+    });
+  }
+
+  // Continuous mode: (a_x, a_y) in [-1, 1]^2 per agent, agent-major; u = (a_x, a_y).
+  const step_result& step(std::span<const float> actions) {
+    result_.check_can_step(name_);
+    if (!settings_.continuous_actions)
+      throw invalid_argument(name_ +
+                             ": step was given continuous (float) actions but settings."
+                             "continuous_actions is false; pass one int in [0, 5) per agent");
+    check_continuous_actions(actions, agents_, action_size(), name_);
+    return advance([&](index i, double& ux, double& uy) {
+      ux = static_cast<double>(actions[static_cast<std::size_t>(2 * i)]);
+      uy = static_cast<double>(actions[static_cast<std::size_t>(2 * i + 1)]);
+    });
+  }
+
+  // Per agent (x, y, vx, vy), then per landmark (x, y).
+  std::span<const float> state() const { return state_; }
+  // Agent (x, y), [N, 2].
+  const matrix<float>& positions() const { return positions_; }
+  // Agent (vx, vy), [N, 2].
+  const matrix<float>& velocities() const { return velocities_; }
+  // Landmark (x, y), [L, 2].
+  const matrix<float>& landmark_positions() const { return landmark_positions_; }
+
+  // The reward's parts at the current positions (after the last reset or step).
+  // Agent pairs closer than 2 size, each unordered pair once.
+  index colliding_pairs() const { return colliding_pairs_; }
+  // Sum over landmarks of the distance to the nearest agent.
+  double landmark_distance() const { return landmark_distance_; }
+  // Landmarks whose nearest agent is closer than occupied_distance (MPE's benchmark_data).
+  index occupied_landmarks() const { return occupied_landmarks_; }
+  // sum_{i<j} log(max(d_ij, 2 size)); computed only when violation_weight != 0, else 0.
+  double log_distance_sum() const { return log_distance_sum_; }
+
+ private:
+  // One step with agent i's unscaled force u_i given by control(i, ux, uy) (MPE core.py).
+  template <class Control>
+  const step_result& advance(Control&& control) {
     const double keep = 1 - settings_.damping;
     const double impulse = settings_.dt / settings_.mass;
     max_moved_ = 0;
     for (index i = 0; i < agents_; ++i) {
-      const int a = actions[static_cast<std::size_t>(i)];
-      // environment.py: u = (a1 - a2, a3 - a4) * sensitivity for a one-hot action.
-      const double ux = a == plus_x ? 1.0 : a == minus_x ? -1.0 : 0.0;
-      const double uy = a == plus_y ? 1.0 : a == minus_y ? -1.0 : 0.0;
+      double ux = 0, uy = 0;
+      control(i, ux, uy);
       const auto k = static_cast<std::size_t>(2 * i);
       // contact_ holds the contact forces at the positions this step starts from.
       velocity_[k] = velocity_[k] * keep + (settings_.accel * ux + contact_[k]) * impulse;
@@ -244,26 +300,6 @@ class cooperative_navigation {
     return result_;
   }
 
-  // Per agent (x, y, vx, vy), then per landmark (x, y).
-  std::span<const float> state() const { return state_; }
-  // Agent (x, y), [N, 2].
-  const matrix<float>& positions() const { return positions_; }
-  // Agent (vx, vy), [N, 2].
-  const matrix<float>& velocities() const { return velocities_; }
-  // Landmark (x, y), [L, 2].
-  const matrix<float>& landmark_positions() const { return landmark_positions_; }
-
-  // The reward's parts at the current positions (after the last reset or step).
-  // Agent pairs closer than 2 size, each unordered pair once.
-  index colliding_pairs() const { return colliding_pairs_; }
-  // Sum over landmarks of the distance to the nearest agent.
-  double landmark_distance() const { return landmark_distance_; }
-  // Landmarks whose nearest agent is closer than occupied_distance (MPE's benchmark_data).
-  index occupied_landmarks() const { return occupied_landmarks_; }
-  // sum_{i<j} log(max(d_ij, 2 size)); computed only when violation_weight != 0, else 0.
-  double log_distance_sum() const { return log_distance_sum_; }
-
- private:
   void check_initial(const std::optional<matrix<double>>& given, index rows,
                      const char* what) const {
     if (!given) return;
@@ -504,5 +540,6 @@ class cooperative_navigation {
 };
 
 static_assert(SpatialEnvironment<cooperative_navigation>);
+static_assert(SelectsActionSpace<cooperative_navigation>);
 
 }  // namespace netmarl::env

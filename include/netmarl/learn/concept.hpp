@@ -2,6 +2,12 @@
 // The Learner slot: how parameters move. A learner model is built for a set of resolved slots
 // (`Slots`: scalar, sharing, factor, message, backend) and an environment spec; the system drives
 // it through act -> observe -> end_episode -> end_epoch.
+//
+// A model declares the actions it produces by its act overloads: act(decision, std::span<int>,
+// mode) writes one discrete action per agent, act(decision, std::span<float>, mode) writes
+// [agents * action_size] floats in [-1, 1] (agent-major). A model may have both (and pick the head
+// from the spec's action space); the system pairs it with an environment of a kind it can drive.
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <limits>
@@ -33,7 +39,7 @@ struct transition {
   const matrix<float>& observations;
   std::span<const float> state;
   const graph::csr& graph;
-  std::span<const int> actions;
+  std::span<const int> actions;  // [agents]; empty for continuous actions
   std::span<const float> rewards;  // per agent, after the reward-sharing slot
   float global_reward;
   const matrix<float>& next_observations;
@@ -42,6 +48,7 @@ struct transition {
   std::span<const std::uint8_t> agent_done;
   bool episode_done;
   const matrix<float>* positions = nullptr;  // [agents, 2] when acting; spatial environments only
+  std::span<const float> continuous_actions = {};  // [agents * action_size]; empty for discrete
 };
 
 // What an update did: NaN where a learner has no such quantity.
@@ -74,15 +81,21 @@ struct stand_in {
   struct settings {};
   template <class Slots>
   struct model {
-    model(const env::spec& spec, const slot_settings<Slots>&, rng&) : actions_(spec.actions) {}
+    model(const env::spec& spec, const slot_settings<Slots>&, rng&)
+        : actions_(spec.actions), action_size_(spec.action_size) {}
     void act(const decision& d, std::span<int> actions, mode) {
       for (std::size_t i = 0; i < actions.size(); ++i)
         actions[i] = static_cast<int>(d.agent_rngs[i].below(static_cast<std::uint64_t>(actions_)));
     }
+    void act(const decision& d, std::span<float> actions, mode) {
+      const auto dims = static_cast<std::size_t>(std::max<index>(action_size_, 1));
+      for (std::size_t k = 0; k < actions.size(); ++k)
+        actions[k] = static_cast<float>(d.agent_rngs[k / dims].uniform(-1.0, 1.0));
+    }
     void observe(const transition&) {}
     void end_episode() {}
     update_stats end_epoch() { return {}; }
-    index actions_;
+    index actions_, action_size_;
   };
 };
 
@@ -98,17 +111,28 @@ struct stand_in_slots {
 };
 }  // namespace learn
 
+namespace learn {
+// What a learner model produces, from its act overloads (see the top).
+template <class M>
+concept ActsDiscrete = requires(M& m, const decision& d, std::span<int> actions) {
+  m.act(d, actions, mode::explore);
+};
+template <class M>
+concept ActsContinuous = requires(M& m, const decision& d, std::span<float> actions) {
+  m.act(d, actions, mode::explore);
+};
+}  // namespace learn
+
 template <class L>
 concept Learner = requires {
   typename L::settings;
   typename L::template model<learn::stand_in_slots<L>>;
 }
 &&std::constructible_from<typename L::template model<learn::stand_in_slots<L>>, const env::spec&,
-                          const learn::slot_settings<learn::stand_in_slots<L>>&,
-                          rng&>&& requires(typename L::template model<learn::stand_in_slots<L>>& m,
-                                           const learn::decision& d, std::span<int> actions,
-                                           const learn::transition& t) {
-  m.act(d, actions, learn::mode::explore);
+                          const learn::slot_settings<learn::stand_in_slots<L>>&, rng&> &&
+    (learn::ActsDiscrete<typename L::template model<learn::stand_in_slots<L>>> ||
+     learn::ActsContinuous<typename L::template model<learn::stand_in_slots<L>>>) &&
+    requires(typename L::template model<learn::stand_in_slots<L>>& m, const learn::transition& t) {
   m.observe(t);
   m.end_episode();
   { m.end_epoch() } -> std::same_as<learn::update_stats>;

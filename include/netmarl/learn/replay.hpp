@@ -8,6 +8,9 @@
 // push() writes back into the previous slot when that transition did not end its episode; until
 // then (the newest transition) and for a transition that ended its episode (whose target is
 // masked by done), s's own positions stand in for those of s'.
+//
+// Actions: one int per agent for a discrete spec; for a continuous spec (spec.action_size > 0)
+// the transition's continuous_actions, [agents * action_size] floats, as rows [capacity*N, size].
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -38,7 +41,10 @@ class replay_buffer {
     alive_.resize(c, n);
     next_alive_.resize(c, n);
     done_.resize(c, 1);
-    actions_.resize(static_cast<std::size_t>(c * n));
+    if (spec.continuous_actions())
+      continuous_actions_.resize(c * n, spec.action_size);
+    else
+      actions_.resize(static_cast<std::size_t>(c * n));
     done_before_.assign(static_cast<std::size_t>(n), 0);
     positions_.resize(c * n, 2);
     next_positions_.resize(c * n, 2);
@@ -55,6 +61,13 @@ class replay_buffer {
                   "replay_buffer: observations are " + std::to_string(t.observations.rows()) + "x" +
                       std::to_string(t.observations.cols()) + ", expected " + std::to_string(n) +
                       "x" + std::to_string(spec_.observation_size));
+    const index dims = spec_.action_size;
+    if (spec_.continuous_actions())
+      NETMARL_CHECK(static_cast<index>(t.continuous_actions.size()) == n * dims, shape_error,
+                    "replay_buffer: a transition has " +
+                        std::to_string(t.continuous_actions.size()) +
+                        " continuous action values, expected " + std::to_string(n * dims) + " (" +
+                        std::to_string(n) + " agents x " + std::to_string(dims) + ")");
     if (size_ == 0) has_positions_ = t.positions != nullptr;
     NETMARL_CHECK((t.positions != nullptr) == has_positions_, invalid_argument,
                   std::string("replay_buffer: a transition ") +
@@ -79,7 +92,12 @@ class replay_buffer {
     }
     for (index i = 0; i < n; ++i) {
       const auto k = static_cast<std::size_t>(i);
-      actions_[static_cast<std::size_t>(slot * n + i)] = t.actions[k];
+      if (dims > 0)
+        for (index d = 0; d < dims; ++d)
+          continuous_actions_(slot * n + i, d) =
+              static_cast<T>(t.continuous_actions[static_cast<std::size_t>(i * dims + d)]);
+      else
+        actions_[static_cast<std::size_t>(slot * n + i)] = t.actions[k];
       rewards_(slot, i) = static_cast<T>(t.rewards[k]);
       // Done flags mark agents done *after* a step: an agent acted alive unless it was done at an
       // earlier step of this episode, and is masked from the next state once done.
@@ -125,8 +143,11 @@ class replay_buffer {
   const matrix<T>& positions() const { return positions_; }
   const matrix<T>& next_positions() const { return next_positions_; }
   int action(std::int64_t slot, index agent) const {
+    NETMARL_ASSERT(!spec_.continuous_actions(), "replay_buffer::action on continuous actions");
     return actions_[static_cast<std::size_t>(slot * spec_.agents + agent)];
   }
+  // [capacity*N, action_size]: row slot * N + agent; empty for a discrete spec.
+  const matrix<T>& continuous_actions() const { return continuous_actions_; }
   const graph::csr& graph(std::int64_t slot) const {
     return graphs_[static_cast<std::size_t>(slot)];
   }
@@ -139,7 +160,7 @@ class replay_buffer {
   std::int64_t capacity_, next_ = 0, size_ = 0, previous_ = 0;
   bool store_graphs_, has_positions_ = false, previous_continues_ = false;
   matrix<T> observations_, next_observations_, states_, next_states_, rewards_, global_rewards_,
-      alive_, next_alive_, done_, positions_, next_positions_;
+      alive_, next_alive_, done_, positions_, next_positions_, continuous_actions_;
   std::vector<int> actions_;
   std::vector<std::uint8_t> done_before_;  // per agent: done at an earlier step of this episode
   std::vector<graph::csr> graphs_, next_graphs_;

@@ -1,7 +1,11 @@
 #pragma once
 // learn::soft_actor_critic: Intention Propagation's learner (IP algorithm 1, appendix I.2 eq. 17),
-// for discrete actions.
+// with the two action heads of IP appendix B.1: a softmax for discrete actions and a Gaussian with
+// the reparametrization trick for continuous ones. The spec picks the head: discrete for an
+// Environment (spec.actions choices), Gaussian for a ContinuousEnvironment (spec.action_size
+// dimensions); act has an overload for each (std::span<int>, std::span<float>).
 //
+// ---- Discrete (softmax) head ----
 // Policy: the message-passing slot over the observations and the graph (the intention propagation
 // network), then a dense head and a softmax: q_i(a_i|s). Critics, per agent and shared across
 // agents:
@@ -20,6 +24,30 @@
 // every Q_i it appears in: the mean-field reading of E_{a_N ~ q_N}[Q_i], exact when Q_i is linear
 // in the counts (the coordination grid's reward is). `policy_neighbours = sampled` uses c~_i
 // instead (no gradient through the neighbours' policies).
+//
+// ---- Continuous (Gaussian, reparameterised) head ----
+// The same network's head gives, per action dimension, a mean mu and a log-std clamped to
+// [-20, 2] (the clamp of SpinningUp's and rlkit's SAC; zero gradient outside). Actions are
+// tanh-squashed: u = mu + sigma eps, eps ~ N(0, I), a = tanh(u), with the change of variables
+//   log q_i(a|s) = sum_d log N(u_d; mu_d, sigma_d) - sum_d log(1 - tanh(u_d)^2 + 1e-6)
+// (Haarnoja et al. 2018, appendix C; the 1e-6 guard is its reference code's and rlkit's EPS). The
+// log-std clamp is a hard clamp (not tanh-rescaled). IP does not say how to bound a
+// Gaussian; the squashing keeps actions in the ContinuousEnvironment's box [-1, 1]. Critics:
+//   V_i(s)                     as above;
+//   Q_i(s, a_i, a_N(i))        an MLP on [o_i, a_i, m_i] giving one value, where
+//                              m_i = mean_{j in N(i), j != i} a_j (0 without neighbours): the
+//                              analogue of the discrete head's counts of one-hot actions (the
+//                              counts are |N(i)| times the mean one-hot), averaged so that the input
+//                              stays in [-1, 1] whatever the degree.
+// Losses (a~ = reparameterised draws; draw_neighbour_actions draws eps once per batch and holds it):
+//   J(kappa) = 1/2 (Q_i(s, a_i, m_i) - (r_i + gamma (1 - done) V_bar_i(s')))^2 on replayed actions;
+//   J(eta)   = 1/2 (V_i(s) - (Q_i(s, a~_i, m~_i) - alpha log q_i(a~_i|s)))^2 (no gradient into
+//              the policy);
+//   J(theta) = alpha log q_i(a~_i|s) - Q_i(s, a~_i, m~_i), a~ recomputed from the current mu, sigma
+//              and the held eps, so the gradient reaches the policy through a~_i and log q_i and,
+//              with policy_neighbours = expected (the default), through every neighbour's a~_j
+//              inside Q_i (d/dm_i routed back to each j); `sampled` holds the neighbours' a~_j
+//              fixed instead.
 //
 // The factorization slot is not used (IP has none): it must be per-agent (factor::independent).
 // Defaults are IP table 2; its learning rate 0.01 is high against its own tuning grid
@@ -47,6 +75,10 @@ namespace netmarl::learn {
 
 struct soft_actor_critic {
   enum class neighbour_actions { expected, sampled };
+
+  // Gaussian head: log-std bounds (SpinningUp sac/core.py LOG_STD_MIN/MAX, rlkit LOG_SIG_MIN/MAX)
+  // and the squashing correction's guard (Haarnoja et al.'s reference code, EPS).
+  static constexpr double log_std_min = -20, log_std_max = 2, squash_guard = 1e-6;
 
   struct settings {
     index hidden = 128;                  // units per hidden layer (IP table 2)
@@ -87,12 +119,17 @@ struct soft_actor_critic {
     model(const env::spec& spec, const slot_settings<Slots>& s, rng& g)
         : spec_(spec),
           settings_(validated(s.learner)),
+          continuous_(spec.continuous_actions()),
+          dims_(spec.action_size),
           message_(spec.agents, spec.observation_size, s.message, g),
           head_(nn::mlp_sizes(message_.output_size(), settings_.hidden,
-                              settings_.policy_head_layers, spec.actions),
+                              settings_.policy_head_layers,
+                              continuous_ ? 2 * spec.action_size : spec.actions),
                 nn::activation::relu, nn::activation::identity, g),
-          q_net_(nn::mlp_sizes(spec.observation_size + spec.actions, settings_.hidden,
-                               settings_.critic_hidden_layers, spec.actions),
+          q_net_(nn::mlp_sizes(spec.observation_size +
+                                   (continuous_ ? 2 * spec.action_size : spec.actions),
+                               settings_.hidden, settings_.critic_hidden_layers,
+                               continuous_ ? 1 : spec.actions),
                  nn::activation::relu, nn::activation::identity, g),
           v_net_(nn::mlp_sizes(spec.observation_size, settings_.hidden,
                                settings_.critic_hidden_layers, 1),
@@ -111,6 +148,10 @@ struct soft_actor_critic {
 
     // Samples a_i ~ q_i(.|s) with agent i's own stream (explore), or takes the argmax (greedy).
     void act(const decision& d, std::span<int> actions, mode m) {
+      if (continuous_)
+        throw invalid_argument("soft_actor_critic: act was given a discrete (int) action buffer "
+                               "but the spec has continuous actions (action_size " +
+                               std::to_string(dims_) + "); pass std::span<float>");
       act_input_ = d.observations.template cast<T>();
       const csr_view graph = d.graph.view();
       message_.forward(B{}, act_input_, std::span<const csr_view>(&graph, 1), act_embedding_,
@@ -127,6 +168,28 @@ struct soft_actor_critic {
           a = static_cast<index>(d.agent_rngs[static_cast<std::size_t>(i)].categorical(
               std::span<const T>(row.data(), static_cast<std::size_t>(row.size()))));
         actions[static_cast<std::size_t>(i)] = static_cast<int>(a);
+      }
+    }
+
+    // Gaussian head: a_i = tanh(mu + sigma eps) with eps from agent i's own stream (explore), or
+    // tanh(mu) (greedy); `actions` is [agents * action_size], agent-major.
+    void act(const decision& d, std::span<float> actions, mode m) {
+      if (!continuous_)
+        throw invalid_argument("soft_actor_critic: act was given a continuous (float) action "
+                               "buffer but the spec has discrete actions (" +
+                               std::to_string(spec_.actions) + " choices); pass std::span<int>");
+      NETMARL_CHECK(static_cast<index>(actions.size()) == spec_.agents * dims_, shape_error,
+                    "soft_actor_critic: act needs " + std::to_string(spec_.agents * dims_) +
+                        " action values (agents x action_size), got " +
+                        std::to_string(actions.size()));
+      const matrix<T>& head = policy(d.observations, d.graph);
+      for (index i = 0; i < spec_.agents; ++i) {
+        rng& stream = d.agent_rngs[static_cast<std::size_t>(i)];
+        for (index k = 0; k < dims_; ++k) {
+          T u = head(i, k);
+          if (m == mode::explore) u += std::exp(head(i, dims_ + k)) * T(stream.normal());
+          actions[static_cast<std::size_t>(i * dims_ + k)] = static_cast<float>(std::tanh(u));
+        }
       }
     }
 
@@ -176,7 +239,9 @@ struct soft_actor_critic {
     std::int64_t gradient_steps() const { return gradient_steps_; }
     double last_v_loss() const { return last_v_loss_; }  // mean V loss of the last reported epoch
 
-    // q_i(.|o) for every agent of one joint observation (explore-mode probabilities).
+    // Discrete head: q_i(.|o) for every agent of one joint observation (explore-mode
+    // probabilities), [agents, actions]. Gaussian head: per agent the means of u, then the clamped
+    // log-stds, [agents, 2 action_size].
     const matrix<T>& policy(const matrix<float>& observations, const graph::csr& graph) {
       act_input_ = observations.template cast<T>();
       const csr_view view = graph.view();
@@ -184,9 +249,17 @@ struct soft_actor_critic {
                        act_message_cache_);
       nn::forward(B{}, head_, act_embedding_, act_head_cache_, act_logits_);
       ensure_shape(act_probs_, act_logits_.rows(), act_logits_.cols());
-      nn::softmax_rows<T>(act_logits_, act_probs_);
+      if (continuous_) {
+        act_probs_.leftCols(dims_) = act_logits_.leftCols(dims_);
+        act_probs_.rightCols(dims_) =
+            act_logits_.rightCols(dims_).cwiseMax(T(log_std_min)).cwiseMin(T(log_std_max));
+      } else {
+        nn::softmax_rows<T>(act_logits_, act_probs_);
+      }
       return act_probs_;
     }
+
+    bool continuous_actions() const { return continuous_; }
 
     // One gradient step is: load_batch, forward_policy, draw_neighbour_actions, then q_loss,
     // v_loss and policy_loss, each followed by its optimizer's step (so V's target reads the
@@ -204,7 +277,10 @@ struct soft_actor_critic {
       ensure_shape(x_next_, b * n, spec_.observation_size);
       graphs_.clear();
       alive_.resize(static_cast<std::size_t>(b * n));
-      stored_actions_.resize(static_cast<std::size_t>(b * n));
+      if (continuous_)
+        ensure_shape(stored_continuous_, b * n, dims_);
+      else
+        stored_actions_.resize(static_cast<std::size_t>(b * n));
       T acted = 0;
       for (index k = 0; k < b; ++k) {
         const std::int64_t slot = indices[static_cast<std::size_t>(k)];
@@ -217,23 +293,42 @@ struct soft_actor_critic {
         for (index i = 0; i < n; ++i) {
           alive_[static_cast<std::size_t>(k * n + i)] = replay_.alive()(slot, i);
           acted += replay_.alive()(slot, i);
-          stored_actions_[static_cast<std::size_t>(k * n + i)] = replay_.action(slot, i);
+          if (continuous_)
+            stored_continuous_.row(k * n + i) = replay_.continuous_actions().row(slot * n + i);
+          else
+            stored_actions_[static_cast<std::size_t>(k * n + i)] = replay_.action(slot, i);
         }
       }
       weight_ = T(1) / std::max(acted, T(1));
     }
 
     // The current policy q_i(.|s) on the batch; its caches are what policy_loss differentiates.
+    // Gaussian head: logits_ holds mu and the raw log-std; log_std_ and std_ the clamped ones.
     void forward_policy() {
       message_.forward(B{}, x_, graphs_, embedding_, message_cache_);
       nn::forward(B{}, head_, embedding_, head_cache_, logits_);
+      if (continuous_) {
+        log_std_ = logits_.rightCols(dims_).cwiseMax(T(log_std_min)).cwiseMin(T(log_std_max));
+        std_ = log_std_.array().exp().matrix();
+        return;
+      }
       ensure_shape(log_probs_, logits_.rows(), logits_.cols());
       nn::log_softmax_rows<T>(logits_, log_probs_);
       probs_ = log_probs_.array().exp().matrix();
     }
 
-    // Every agent's action drawn once from forward_policy's q (IP appendix C, remark).
+    // Every agent's action drawn once from forward_policy's q (IP appendix C, remark). Gaussian
+    // head: the noise eps ~ N(0, I) of every agent, held until the next call, and the actions
+    // a~ = tanh(mu + sigma eps) and log q(a~) it gives under forward_policy's mu, sigma (the V
+    // target's; policy_loss recomputes a~ from the current mu, sigma and the same eps).
     void draw_neighbour_actions() {
+      if (continuous_) {
+        ensure_shape(noise_, logits_.rows(), dims_);
+        for (index r = 0; r < noise_.rows(); ++r)
+          for (index k = 0; k < dims_; ++k) noise_(r, k) = T(sample_rng_.normal());
+        reparameterise(sampled_u_, sampled_continuous_, sampled_log_q_);
+        return;
+      }
       sampled_actions_.resize(static_cast<std::size_t>(probs_.rows()));
       for (index r = 0; r < probs_.rows(); ++r)
         sampled_actions_[static_cast<std::size_t>(r)] = static_cast<int>(sample_rng_.categorical(
@@ -242,6 +337,7 @@ struct soft_actor_critic {
 
     // J(kappa) on the batch; with `gradient`, Q's gradients are zeroed and then filled.
     double q_loss(bool gradient) {
+      if (continuous_) return gaussian_q_loss(gradient);
       const index n = spec_.agents, rows = batch_ * n;
       const T gamma = T(settings_.gamma);
       nn::forward(B{}, v_target_, x_next_, v_target_cache_, v_next_);
@@ -274,6 +370,7 @@ struct soft_actor_critic {
     // J(eta) on the batch: the target sum_a q(a) (Q(s, a, c~) - alpha log q(a)) reads the current
     // Q, forward_policy's q and draw_neighbour_actions' draws.
     double v_loss(bool gradient) {
+      if (continuous_) return gaussian_v_loss(gradient);
       const index rows = batch_ * spec_.agents;
       const T alpha = T(settings_.alpha);
       one_hot(sampled_actions_, one_hot_);
@@ -300,6 +397,7 @@ struct soft_actor_critic {
     // J(theta) on the batch, from forward_policy's q and the current Q; with `gradient`, the
     // policy's gradients are zeroed and then filled (Q's are left zero).
     double policy_loss(bool gradient) {
+      if (continuous_) return gaussian_policy_loss(gradient);
       const index n = spec_.agents, rows = batch_ * n;
       const T alpha = T(settings_.alpha);
       const bool expected = settings_.policy_neighbours == neighbour_actions::expected;
@@ -351,6 +449,164 @@ struct soft_actor_critic {
     }
 
    private:
+    // ---- Gaussian head ----
+
+    // From forward_policy's mu, sigma and the held noise_: u = mu + sigma eps, a = tanh(u) and
+    // log q(a) = sum_d (log N(u_d; mu_d, sigma_d) - log(1 - a_d^2 + guard)), where
+    // log N(u; mu, sigma) = -eps^2 / 2 - log sigma - log(2 pi) / 2.
+    void reparameterise(matrix<T>& u, matrix<T>& a, matrix<T>& log_q) const {
+      const index rows = logits_.rows();
+      NETMARL_CHECK(noise_.rows() == rows && noise_.cols() == dims_, shape_error,
+                    "soft_actor_critic: call draw_neighbour_actions after forward_policy and "
+                    "before the losses (the held noise is " + std::to_string(noise_.rows()) +
+                        " rows, the batch " + std::to_string(rows) + ")");
+      const T half_log_two_pi = T(0.5 * std::log(2 * 3.14159265358979323846));
+      ensure_shape(u, rows, dims_);
+      ensure_shape(a, rows, dims_);
+      ensure_shape(log_q, rows, 1);
+      for (index r = 0; r < rows; ++r) {
+        T sum = 0;
+        for (index k = 0; k < dims_; ++k) {
+          const T e = noise_(r, k);
+          u(r, k) = logits_(r, k) + std_(r, k) * e;
+          a(r, k) = std::tanh(u(r, k));
+          sum += -T(0.5) * e * e - log_std_(r, k) - half_log_two_pi -
+                 std::log(T(1) - a(r, k) * a(r, k) + T(squash_guard));
+        }
+        log_q(r, 0) = sum;
+      }
+    }
+
+    // critic input [o_i, a_i, m_i], m_i = mean over i's neighbours (not i) of their rows of
+    // `actions` ([B*N, action_size]) in the same sample; 0 without neighbours.
+    void gaussian_critic_input(const matrix<T>& actions, matrix<T>& out) const {
+      const index n = spec_.agents, b = batch_, f = spec_.observation_size;
+      ensure_shape(out, b * n, f + 2 * dims_);
+      out.leftCols(f) = x_;
+      out.middleCols(f, dims_) = actions;
+      out.rightCols(dims_).setZero();
+      for (index k = 0; k < b; ++k) {
+        const csr_view& g = graphs_[static_cast<std::size_t>(k)];
+        for (index i = 0; i < n; ++i) {
+          const index others = neighbours_besides_self(g, i);
+          if (others == 0) continue;
+          for (index e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+            const index j = g.indices[e];
+            if (j != i) out.row(k * n + i).tail(dims_) += actions.row(k * n + j) / T(others);
+          }
+        }
+      }
+    }
+
+    static index neighbours_besides_self(const csr_view& g, index i) {
+      index others = 0;
+      for (index e = g.offsets[i]; e < g.offsets[i + 1]; ++e) others += g.indices[e] != i;
+      return others;
+    }
+
+    double gaussian_q_loss(bool gradient) {
+      const index n = spec_.agents, rows = batch_ * n;
+      const T gamma = T(settings_.gamma);
+      nn::forward(B{}, v_target_, x_next_, v_target_cache_, v_next_);
+      gaussian_critic_input(stored_continuous_, q_input_);
+      nn::forward(B{}, q_net_, q_input_, q_cache_, q_all_);
+      ensure_shape(d_q_all_, rows, 1);
+      double loss = 0;
+      for (index k = 0; k < batch_; ++k) {
+        const std::int64_t slot = batch_slots_[static_cast<std::size_t>(k)];
+        const T continues = T(1) - replay_.done()(slot, 0);
+        for (index i = 0; i < n; ++i) {
+          const index r = k * n + i;
+          const T target = replay_.rewards()(slot, i) +
+                           gamma * continues * replay_.next_alive()(slot, i) * v_next_(r, 0);
+          const T error = alive_[static_cast<std::size_t>(r)] * (q_all_(r, 0) - target);
+          loss += 0.5 * static_cast<double>(error * error * weight_);
+          d_q_all_(r, 0) = error * weight_;
+        }
+      }
+      if (gradient) {
+        q_optimizer_.zero_grad();
+        nn::backward(B{}, q_net_, q_cache_, d_q_all_, nullptr);
+      }
+      return loss;
+    }
+
+    double gaussian_v_loss(bool gradient) {
+      const index rows = batch_ * spec_.agents;
+      const T alpha = T(settings_.alpha);
+      gaussian_critic_input(sampled_continuous_, q_input_);
+      nn::forward(B{}, q_net_, q_input_, q_target_cache_, q_all_);
+      nn::forward(B{}, v_net_, x_, v_cache_, v_values_);
+      ensure_shape(d_v_, rows, 1);
+      double loss = 0;
+      for (index r = 0; r < rows; ++r) {
+        const T target = q_all_(r, 0) - alpha * sampled_log_q_(r, 0);
+        const T error = alive_[static_cast<std::size_t>(r)] * (v_values_(r, 0) - target);
+        loss += 0.5 * static_cast<double>(error * error * weight_);
+        d_v_(r, 0) = error * weight_;
+      }
+      if (gradient) {
+        v_optimizer_.zero_grad();
+        nn::backward(B{}, v_net_, v_cache_, d_v_, nullptr);
+      }
+      return loss;
+    }
+
+    double gaussian_policy_loss(bool gradient) {
+      const index n = spec_.agents, rows = batch_ * n, f = spec_.observation_size;
+      const T alpha = T(settings_.alpha);
+      reparameterise(policy_u_, policy_continuous_, policy_log_q_);
+      gaussian_critic_input(policy_continuous_, q_input_);
+      nn::forward(B{}, q_net_, q_input_, q_policy_cache_, q_all_);
+      double loss = 0;
+      for (index r = 0; r < rows; ++r)
+        loss += static_cast<double>(alive_[static_cast<std::size_t>(r)] * weight_ *
+                                    (alpha * policy_log_q_(r, 0) - q_all_(r, 0)));
+      if (!gradient) return loss;
+      // dL/dQ_i = -w_i; Q's input gradient gives dL/da~_i (own column block) and dL/dm_i.
+      ensure_shape(d_q_all_, rows, 1);
+      for (index r = 0; r < rows; ++r)
+        d_q_all_(r, 0) = -alive_[static_cast<std::size_t>(r)] * weight_;
+      q_optimizer_.zero_grad();
+      nn::backward(B{}, q_net_, q_policy_cache_, d_q_all_, &d_q_input_);
+      q_optimizer_.zero_grad();  // that pass only routed gradients; Q is not trained here
+      d_actions_ = d_q_input_.middleCols(f, dims_);
+      if (settings_.policy_neighbours == neighbour_actions::expected) {
+        // m_i = mean_j a~_j: each neighbour j gets dL/dm_i / |N(i) \ {i}|.
+        for (index k = 0; k < batch_; ++k) {
+          const csr_view& g = graphs_[static_cast<std::size_t>(k)];
+          for (index i = 0; i < n; ++i) {
+            const index others = neighbours_besides_self(g, i);
+            for (index e = g.offsets[i]; e < g.offsets[i + 1]; ++e) {
+              const index j = g.indices[e];
+              if (j != i)
+                d_actions_.row(k * n + j) += d_q_input_.row(k * n + i).tail(dims_) / T(others);
+            }
+          }
+        }
+      }
+      // a = tanh(u), u = mu + sigma eps, sigma = exp(clamp(raw)): with t = tanh(u),
+      // d log q / du = 2 t (1 - t^2) / (1 - t^2 + guard), d log q / d log sigma (direct) = -1.
+      ensure_shape(d_logits_, rows, 2 * dims_);
+      for (index r = 0; r < rows; ++r) {
+        const T w = alive_[static_cast<std::size_t>(r)] * weight_;
+        for (index k = 0; k < dims_; ++k) {
+          const T t = policy_continuous_(r, k), slope = T(1) - t * t;
+          const T d_u = d_actions_(r, k) * slope +
+                        alpha * w * T(2) * t * slope / (slope + T(squash_guard));
+          const T raw = logits_(r, dims_ + k);
+          const bool inside = raw > T(log_std_min) && raw < T(log_std_max);
+          d_logits_(r, k) = d_u;
+          d_logits_(r, dims_ + k) =
+              inside ? d_u * std_(r, k) * noise_(r, k) - alpha * w : T(0);
+        }
+      }
+      policy_optimizer_.zero_grad();
+      nn::backward(B{}, head_, head_cache_, d_logits_, &d_embedding_);
+      message_.backward(B{}, message_cache_, d_embedding_, nullptr);
+      return loss;
+    }
+
     static settings validated(const settings& s) {
       const std::string who = "soft_actor_critic";
       require(s.hidden >= 1, who + ": hidden must be >= 1, got " + std::to_string(s.hidden));
@@ -433,6 +689,8 @@ struct soft_actor_critic {
 
     env::spec spec_;
     settings settings_;
+    bool continuous_;  // Gaussian head (spec.action_size > 0), else softmax
+    index dims_;       // action_size: continuous action dimensions
     message_model message_;
     nn::mlp<T> head_, q_net_, v_net_, v_target_;
     nn::parameter_list<T> policy_params_, q_params_, v_params_, v_target_params_;
@@ -454,6 +712,9 @@ struct soft_actor_critic {
     matrix<T> act_input_, act_embedding_, act_logits_, act_probs_;
     matrix<T> x_, x_next_, embedding_, logits_, log_probs_, probs_, one_hot_, q_input_, q_all_,
         d_q_all_, d_q_input_, v_next_, v_values_, d_v_, d_probs_, d_logits_, d_embedding_;
+    // Gaussian head: clamped log-std and std, held noise, replayed / sampled / policy actions.
+    matrix<T> log_std_, std_, noise_, stored_continuous_, sampled_u_, sampled_continuous_,
+        sampled_log_q_, policy_u_, policy_continuous_, policy_log_q_, d_actions_;
     std::vector<T> alive_;
     std::vector<int> stored_actions_, sampled_actions_;
   };

@@ -28,7 +28,7 @@ concept Topology = requires(T topology, const T& const_topology, const env::stan
 };
 
 template <class T, class E>
-concept TopologyFor = Topology<T> && env::Environment<E> &&
+concept TopologyFor = Topology<T> && env::AnyEnvironment<E> &&
     requires(T topology, const E& environment) {
   { topology.reset(environment) } -> std::same_as<void>;
   { topology.update(environment) } -> std::same_as<void>;

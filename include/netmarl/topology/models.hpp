@@ -39,7 +39,7 @@ class environment_graph {
  public:
   static constexpr bool dynamic = false;
 
-  template <env::Environment E>
+  template <env::AnyEnvironment E>
   void reset(const E& environment) {
     if constexpr (ProvidesGraph<E>) {
       graph_ = environment.graph();  // copy-assignment reuses capacity
@@ -49,7 +49,7 @@ class environment_graph {
       graph_ = isolated(environment.num_agents());
     }
   }
-  template <env::Environment E>
+  template <env::AnyEnvironment E>
   void update(const E&) {}
 
   const csr& graph() const { return graph_; }
@@ -68,12 +68,12 @@ class fixed {
   // Checks the csr layout invariant (csr.hpp): a hand-built csr may break it.
   explicit fixed(csr g) : graph_(std::move(g)) { check_csr(graph_, "graph::fixed"); }
 
-  template <env::Environment E>
+  template <env::AnyEnvironment E>
   void reset(const E& environment) {
     detail::require_agent_count("graph::fixed", graph_, environment.num_agents(),
                                 environment.name());
   }
-  template <env::Environment E>
+  template <env::AnyEnvironment E>
   void update(const E&) {}
 
   const csr& graph() const { return graph_; }

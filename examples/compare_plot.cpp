@@ -1,11 +1,12 @@
-// Draws a comparison of several methods' learning curves like VAST's Fig. 4 and 5: each curve is
-// smoothed over a window of epochs per seed (10, as in the paper), then the mean over seeds with a
-// shaded 95% confidence interval of the mean (Student's t, seeds - 1 degrees of freedom).
+// Draws a comparison of several methods' learning curves (VAST's Fig. 4 and 5, IP's Fig. 7 and 11):
+// each curve is smoothed over a window of epochs per seed (10, as in VAST), then the mean over
+// seeds with a shaded 95% confidence interval of the mean (Student's t, seeds - 1 degrees of
+// freedom).
 //
 //   compare_plot --title "GaussianSqueeze[200]" --metric GS --out fig4.png
 //                "VAST(QTRAN) eta 1/4=runs/vast025.csv" "QMIX=runs/qmix.csv" ...
 //
-// Each CSV is one method's file written by a VAST main's --out (all its seeds). The smoothed
+// Each CSV is one method's file written by an example's --out (all its seeds). The smoothed
 // means and intervals are also written next to the PNG as <out>.dat, so numbers can be read off.
 #include <CLI/CLI.hpp>
 #include <algorithm>
