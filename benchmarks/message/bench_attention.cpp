@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common.hpp"
 #include "netmarl/core/rng.hpp"
 #include "netmarl/graph/k_nearest.hpp"
 #include "netmarl/kernels/dgn_attention.hpp"
@@ -69,15 +70,7 @@ void run_model(benchmark::State& state, Backend b, bool with_backward, idx agent
   const idx rows = batch * agents;
   const matrix<float> x = random_matrix(rows, input_size, g);
   const matrix<float> d_out = random_matrix(rows, model.output_size(), g);
-  netmarl::message::attention::model<float>::cache cache;
-  matrix<float> out, d_x;
-  for (auto _ : state) {
-    model.forward(b, x, views, out, cache);
-    if (with_backward) model.backward(b, cache, d_out, &d_x);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::DoNotOptimize(d_x.data());
-    benchmark::ClobberMemory();
-  }
+  netmarl::bench::time_passes(state, b, model, x, views, d_out, with_backward, /*warm_up=*/false);
   // Per sample: encoder, then per convolution Q, K, V and the output dense plus the attention.
   const da::shape ks{1, agents, heads, width / heads};
   const idx edges = total_edges(views);

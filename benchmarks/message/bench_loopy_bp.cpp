@@ -13,36 +13,15 @@
 // dense products and the message kernel's own counts) per second.
 #include <benchmark/benchmark.h>
 
-#include <cstdint>
-#include <span>
-#include <string>
-#include <vector>
-
-#include "netmarl/backend/tags.hpp"
-#include "netmarl/core/rng.hpp"
+#include "common.hpp"
 #include "netmarl/core/tensor.hpp"
-#include "netmarl/graph/generators.hpp"
 #include "netmarl/message/loopy_bp.hpp"
 
-namespace backend = netmarl::backend;
 using idx = netmarl::index;
-using netmarl::matrix;
+using netmarl::bench::batch;
+using netmarl::bench::input_size;
 
 namespace {
-
-constexpr idx batch = 32;
-constexpr idx input_size = 26;
-
-// Cheap deterministic fill in [-1, 1) (as in kernels/bench_dense.cpp).
-matrix<float> filled(idx rows, idx cols, std::uint32_t seed) {
-  matrix<float> m(rows, cols);
-  std::uint32_t s = seed * 2654435761u + 1;
-  for (idx i = 0; i < m.size(); ++i) {
-    s = s * 1664525u + 1013904223u;
-    m.data()[i] = float(s >> 8) * (2.0f / 16777216.0f) - 1.0f;
-  }
-  return m;
-}
 
 // Forward: the node term, the message updates (the first without a product), the readout.
 double forward_flops(const netmarl::message::loopy_bp::settings& s, idx rows, idx entries) {
@@ -56,53 +35,11 @@ double forward_flops(const netmarl::message::loopy_bp::settings& s, idx rows, id
   return f;
 }
 
-template <class Backend>
-void run(benchmark::State& state, Backend b, int side, bool with_backward) {
-  const netmarl::graph::csr g = netmarl::graph::grid2d(side, side);
-  const std::vector<netmarl::csr_view> graphs = {g.view()};
-  const idx agents = idx(side) * side, rows = batch * agents;
-  const netmarl::message::loopy_bp::settings settings;
-  netmarl::rng generator(7);
-  netmarl::message::loopy_bp::model<float> model(agents, input_size, settings, generator);
-  netmarl::message::loopy_bp::model<float>::cache cache;
-  const matrix<float> x = filled(rows, input_size, 1);
-  const matrix<float> d_out = filled(rows, model.output_size(), 2);
-  matrix<float> out, d_x;
-  // One untimed call sizes the cache, so the timed ones measure steady state (no allocation and
-  // no first-touch page faults).
-  model.forward(b, x, graphs, out, cache);
-  if (with_backward) model.backward(b, cache, d_out, &d_x);
-  for (auto _ : state) {
-    model.forward(b, x, graphs, out, cache);
-    if (with_backward) model.backward(b, cache, d_out, &d_x);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::DoNotOptimize(d_x.data());
-    benchmark::ClobberMemory();
-  }
-  const double forward = forward_flops(settings, rows, batch * g.view().edges());
-  state.counters["FLOPS"] = benchmark::Counter(with_backward ? 3.0 * forward : forward,
-                                               benchmark::Counter::kIsIterationInvariantRate);
-  state.SetItemsProcessed(state.iterations() * rows);
-}
-
-const bool registered = [] {
-  for (bool with_backward : {false, true})
-    for (int side : {7, 15, 35}) {
-      const std::string pass = with_backward ? "loopy_bp_forward_backward/" : "loopy_bp_forward/";
-      const std::string suffix =
-          "/N:" + std::to_string(side * side) + "/B:" + std::to_string(batch);
-      benchmark::RegisterBenchmark(
-          (pass + "reference" + suffix).c_str(),
-          [=](benchmark::State& st) { run(st, backend::reference{}, side, with_backward); })
-          ->MinTime(0.05)
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(
-          (pass + "simd" + suffix).c_str(),
-          [=](benchmark::State& st) { run(st, backend::simd<>{}, side, with_backward); })
-          ->MinTime(0.05)
-          ->Unit(benchmark::kMillisecond);
-    }
-  return true;
-}();
+const bool registered = netmarl::bench::register_grid_benchmarks(
+    "loopy_bp", [](benchmark::State& state, auto b, int side, bool with_backward) {
+      netmarl::bench::run_on_grid<netmarl::message::loopy_bp::model<float>,
+                                  netmarl::message::loopy_bp::settings>(
+          state, b, side, with_backward, forward_flops);
+    });
 
 }  // namespace

@@ -2,17 +2,7 @@
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 
-# expect(<program> <exit code> <regex the output must match> args...)
-function(expect program code pattern)
-  execute_process(COMMAND ${program} ${ARGN} RESULT_VARIABLE result
-                  OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT result EQUAL code)
-    message(FATAL_ERROR "${program} ${ARGN}: exit ${result}, expected ${code}\n${out}${err}")
-  endif()
-  if(NOT "${out}${err}" MATCHES "${pattern}")
-    message(FATAL_ERROR "${program} ${ARGN}: output does not match '${pattern}':\n${out}${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect.cmake)
 
 foreach(program IN ITEMS ${GRID} ${NAVIGATION})
   expect(${program} 0 "--hops" --help)

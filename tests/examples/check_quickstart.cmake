@@ -1,29 +1,19 @@
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
 
-# expect(<exit code> <regex the output must match> args...)
-function(expect code pattern)
-  execute_process(COMMAND ${QUICKSTART} ${ARGN} RESULT_VARIABLE result
-                  OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT result EQUAL code)
-    message(FATAL_ERROR "quickstart ${ARGN}: exit ${result}, expected ${code}\n${out}${err}")
-  endif()
-  if(NOT "${out}${err}" MATCHES "${pattern}")
-    message(FATAL_ERROR "quickstart ${ARGN}: output does not match '${pattern}':\n${out}${err}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/expect.cmake)
 
-expect(0 "--seeds" --help)
-expect(2 "--agents: must be >= 1, got 0" --agents 0)
-expect(2 "--epochs: expected a whole number, got 'ten'" --epochs ten)
-expect(2 "--backend: cuda not in" --backend cuda)
-expect(2 "--lr" --lr -1)
-expect(2 "--factor" --factor qmix)
-expect(2 "no-such-flag" --no-such-flag)
+expect(${QUICKSTART} 0 "--seeds" --help)
+expect(${QUICKSTART} 2 "--agents: must be >= 1, got 0" --agents 0)
+expect(${QUICKSTART} 2 "--epochs: expected a whole number, got 'ten'" --epochs ten)
+expect(${QUICKSTART} 2 "--backend: cuda not in" --backend cuda)
+expect(${QUICKSTART} 2 "--lr" --lr -1)
+expect(${QUICKSTART} 2 "--factor" --factor qmix)
+expect(${QUICKSTART} 2 "no-such-flag" --no-such-flag)
 
 # Same seed, same config -> byte-identical learning curve (and a summary with the documented keys).
 foreach(run IN ITEMS a b)
-  expect(0 "final GS" --agents 20 --mu 40 --sigma 20 --epochs 30 --seeds 2 --quiet
+  expect(${QUICKSTART} 0 "final GS" --agents 20 --mu 40 --sigma 20 --epochs 30 --seeds 2 --quiet
          --out ${WORK_DIR}/${run}.csv --summary ${WORK_DIR}/${run}.json)
 endforeach()
 file(READ ${WORK_DIR}/a.csv a)

@@ -8,41 +8,16 @@
 
 #include "netmarl/kernels/dgn_attention.hpp"
 #include "support/gradient_check.hpp"
+#include "support/kernel_graphs.hpp"
 #include "support/require_close.hpp"
 
 namespace da = netmarl::kernels::dgn_attention;
 namespace backend = netmarl::backend;
 using idx = netmarl::index;  // plain `index` clashes with POSIX index()
+using namespace netmarl::testing;  // the graphs and data of support/kernel_graphs.hpp
 using netmarl::testing::require_close;
 
 namespace {
-
-std::size_t sz(idx n) { return static_cast<std::size_t>(n); }
-
-// A CSR built by hand from adjacency lists (netmarl/graph is a higher floor than kernels/).
-struct test_graph {
-  std::string name;
-  std::vector<std::int32_t> offsets{0}, indices;
-
-  test_graph(std::string n, const std::vector<std::vector<std::int32_t>>& adjacency)
-      : name(std::move(n)) {
-    for (const auto& row : adjacency) {
-      indices.insert(indices.end(), row.begin(), row.end());
-      offsets.push_back(std::int32_t(indices.size()));
-    }
-  }
-  idx nodes() const { return idx(offsets.size()) - 1; }
-  idx edges() const { return idx(indices.size()); }
-  netmarl::csr_view view() const { return {offsets.data(), indices.data(), nodes()}; }
-};
-
-// Hub 0 attends to every node (itself first); each leaf to itself and the hub.
-test_graph star(int nodes) {
-  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
-  for (int j = 0; j < nodes; ++j) adj[0].push_back(j);
-  for (int i = 1; i < nodes; ++i) adj[sz(i)] = {i, 0};
-  return {"star " + std::to_string(nodes), adj};
-}
 
 // Self plus 4 ring neighbours (i +- 1, i +- 2), as a k-nearest graph on a circle.
 test_graph ring4(int nodes) {
@@ -53,41 +28,14 @@ test_graph ring4(int nodes) {
   return {"ring4 " + std::to_string(nodes), adj};
 }
 
-// Random directed graph: degrees 0..max_degree, repeats allowed, every fifth node forced empty.
-test_graph random_directed(int nodes, int max_degree, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_int_distribution<int> degree(0, max_degree), node(0, nodes - 1);
-  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
-  for (int i = 0; i < nodes; ++i) {
-    if (i % 5 == 2) continue;
-    for (int d = degree(gen); d > 0; --d) adj[sz(i)].push_back(node(gen));
-  }
-  return {"random directed " + std::to_string(nodes), adj};
-}
-
 std::vector<test_graph> graphs() {
   std::vector<test_graph> g;
   g.push_back(star(61));
   g.push_back(ring4(13));
   g.push_back(random_directed(23, 7, 1));
   g.push_back(random_directed(6, 3, 2));
-  // Degree 1 (self only), a directed path (i reads i + 1 only), all empty, one empty node.
-  std::vector<std::vector<std::int32_t>> self(7), path(7), empty(5);
-  for (int i = 0; i < 7; ++i) self[sz(i)] = {i};
-  for (int i = 0; i + 1 < 7; ++i) path[sz(i)] = {i + 1};
-  g.emplace_back("self only", self);
-  g.emplace_back("directed path", path);
-  g.emplace_back("all empty", empty);
-  g.emplace_back("single empty node", std::vector<std::vector<std::int32_t>>(1));
+  add_degenerate_graphs(g, 7, 5);
   return g;
-}
-
-template <class T>
-std::vector<T> random_vector(std::size_t n, std::mt19937& gen, double range = 1.0) {
-  std::uniform_real_distribution<double> u(-range, range);
-  std::vector<T> v(n);
-  for (auto& x : v) x = T(u(gen));
-  return v;
 }
 
 // The definitions of spec.hpp, computed another way in double: softmax as exp(s) / sum exp(s)
@@ -150,11 +98,6 @@ naive_result naive(const da::shape& s, const test_graph& g, const std::vector<do
 template <class T>
 std::vector<T> cast(const std::vector<double>& x) {
   return std::vector<T>(x.begin(), x.end());
-}
-
-template <class T>
-std::vector<T> nan_vector(std::size_t n) {
-  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
 }
 
 // Reference kernel in precision T against the naive double computation. Outputs start as NaN: every

@@ -10,58 +10,19 @@
 #include <vector>
 
 #include "netmarl/kernels/loopy_bp_step.hpp"
+#include "support/kernel_graphs.hpp"
 
 namespace bp = netmarl::kernels::loopy_bp_step;
 namespace backend = netmarl::backend;
 using idx = netmarl::index;  // plain `index` clashes with POSIX index()
 using dmatrix = netmarl::matrix<double>;
+using namespace netmarl::testing;  // the graphs and data of support/kernel_graphs.hpp
 
 namespace {
 
-std::size_t sz(idx n) { return static_cast<std::size_t>(n); }
-
-// A CSR built by hand from adjacency lists (netmarl/graph is a higher floor than kernels/).
-struct test_graph {
-  std::string name;
-  std::vector<std::int32_t> offsets{0}, indices;
-
-  test_graph(std::string n, const std::vector<std::vector<std::int32_t>>& adjacency)
-      : name(std::move(n)) {
-    for (const auto& row : adjacency) {
-      indices.insert(indices.end(), row.begin(), row.end());
-      offsets.push_back(std::int32_t(indices.size()));
-    }
-  }
-  idx nodes() const { return idx(offsets.size()) - 1; }
-  netmarl::csr_view view() const { return {offsets.data(), indices.data(), nodes()}; }
-};
-
-// Undirected 4-neighbour grid, self first.
-test_graph grid(int rows, int cols) {
-  std::vector<std::vector<std::int32_t>> adj(sz(rows * cols));
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      auto& a = adj[sz(r * cols + c)];
-      a.push_back(r * cols + c);
-      if (r > 0) a.push_back((r - 1) * cols + c);
-      if (r + 1 < rows) a.push_back((r + 1) * cols + c);
-      if (c > 0) a.push_back(r * cols + c - 1);
-      if (c + 1 < cols) a.push_back(r * cols + c + 1);
-    }
-  return {"grid " + std::to_string(rows) + "x" + std::to_string(cols), adj};
-}
-
-// Undirected star: hub 0 (a high-degree row) and leaves, self first.
-test_graph star(int nodes) {
-  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
-  for (int j = 0; j < nodes; ++j) adj[0].push_back(j);
-  for (int i = 1; i < nodes; ++i) adj[sz(i)] = {i, 0};
-  return {"star " + std::to_string(nodes), adj};
-}
-
 // Random directed rows without repeated ids: the self-loop sometimes missing and sometimes in the
 // middle of a row, every fifth row empty (no entries at all).
-test_graph random_directed(int nodes, int max_degree, unsigned seed) {
+test_graph random_directed_distinct(int nodes, int max_degree, unsigned seed) {
   std::mt19937 gen(seed);
   std::uniform_int_distribution<int> degree(0, max_degree);
   std::vector<std::vector<std::int32_t>> adj(sz(nodes));
@@ -73,32 +34,6 @@ test_graph random_directed(int nodes, int max_degree, unsigned seed) {
     adj[sz(i)].assign(ids.begin(), ids.begin() + std::min(degree(gen), nodes));
   }
   return {"random directed " + std::to_string(nodes), adj};
-}
-
-test_graph self_only(int nodes) {
-  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
-  for (int i = 0; i < nodes; ++i) adj[sz(i)] = {i};
-  return {"self only (degree 1)", adj};
-}
-
-dmatrix random_matrix(idx rows, idx cols, std::mt19937& gen) {
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  dmatrix m(rows, cols);
-  for (idx k = 0; k < m.size(); ++k) m.data()[k] = u(gen);
-  return m;
-}
-
-dmatrix nan_matrix(idx rows, idx cols) {
-  return dmatrix::Constant(rows, cols, std::numeric_limits<double>::quiet_NaN());
-}
-
-void require_near(const dmatrix& got, const dmatrix& want, const std::string& what) {
-  INFO(what);
-  REQUIRE(got.rows() == want.rows());
-  REQUIRE(got.cols() == want.cols());
-  const double diff = want.size() == 0 ? 0.0 : (got - want).cwiseAbs().maxCoeff();
-  INFO("max |got - want| = " << diff);
-  REQUIRE(diff <= 1e-12 * (1.0 + (want.size() == 0 ? 0.0 : want.cwiseAbs().maxCoeff())));
 }
 
 const netmarl::csr_view& graph_for(const std::vector<netmarl::csr_view>& graphs, idx b) {
@@ -219,8 +154,8 @@ void check(const std::vector<netmarl::csr_view>& graphs, idx batch, idx nodes, i
 
 TEST_CASE("loopy_bp_step reference: matches the literal update on one shared graph",
           "[kernels][loopy_bp_step]") {
-  const std::vector<test_graph> graphs = {grid(3, 4), star(30), random_directed(17, 6, 3),
-                                          random_directed(6, 6, 9), self_only(5)};
+  const std::vector<test_graph> graphs = {grid(3, 4), star(30), random_directed_distinct(17, 6, 3),
+                                          random_directed_distinct(6, 6, 9), self_only(5)};
   unsigned seed = 1;
   for (const auto& g : graphs) {
     INFO(g.name);
@@ -232,7 +167,8 @@ TEST_CASE("loopy_bp_step reference: matches the literal update on one shared gra
 
 TEST_CASE("loopy_bp_step reference: one graph per sample, degrees differ",
           "[kernels][loopy_bp_step]") {
-  const test_graph a = random_directed(8, 5, 21), b = star(8), c = self_only(8), d = grid(2, 4);
+  const test_graph a = random_directed_distinct(8, 5, 21), b = star(8), c = self_only(8),
+                   d = grid(2, 4);
   for (bool first : {true, false}) {
     check({a.view(), b.view(), c.view(), d.view()}, 4, 8, 11, first, 42);
     check({d.view(), a.view()}, 2, 8, 3, first, 43);
@@ -278,7 +214,7 @@ TEST_CASE("loopy_bp_step reference: a hand-computed example", "[kernels][loopy_b
 
 TEST_CASE("loopy_bp_step reference: incoming_sum_backward is the adjoint of incoming_sum",
           "[kernels][loopy_bp_step]") {
-  const test_graph a = random_directed(9, 6, 5), b = star(9);
+  const test_graph a = random_directed_distinct(9, 6, 5), b = star(9);
   const std::vector<netmarl::csr_view> per_sample = {a.view(), b.view(), a.view()};
   const bp::shape s{3, 9, 5};
   const idx entries = bp::total_entries(s, per_sample);

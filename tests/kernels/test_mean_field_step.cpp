@@ -8,84 +8,15 @@
 #include <vector>
 
 #include "netmarl/kernels/mean_field_step.hpp"
+#include "support/kernel_graphs.hpp"
 
 namespace mf = netmarl::kernels::mean_field_step;
 namespace backend = netmarl::backend;
 using idx = netmarl::index;  // plain `index` clashes with POSIX index()
 using dmatrix = netmarl::matrix<double>;
+using namespace netmarl::testing;  // the graphs and data of support/kernel_graphs.hpp
 
 namespace {
-
-std::size_t sz(idx n) { return static_cast<std::size_t>(n); }
-
-// A CSR built by hand from adjacency lists (netmarl/graph is a higher floor than kernels/).
-struct test_graph {
-  std::string name;
-  std::vector<std::int32_t> offsets{0}, indices;
-
-  test_graph(std::string n, const std::vector<std::vector<std::int32_t>>& adjacency)
-      : name(std::move(n)) {
-    for (const auto& row : adjacency) {
-      indices.insert(indices.end(), row.begin(), row.end());
-      offsets.push_back(std::int32_t(indices.size()));
-    }
-  }
-  idx nodes() const { return idx(offsets.size()) - 1; }
-  netmarl::csr_view view() const { return {offsets.data(), indices.data(), nodes()}; }
-};
-
-// 4-neighbour grid, self first.
-test_graph grid(int rows, int cols) {
-  std::vector<std::vector<std::int32_t>> adj(sz(rows * cols));
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      auto& a = adj[sz(r * cols + c)];
-      a.push_back(r * cols + c);
-      if (r > 0) a.push_back((r - 1) * cols + c);
-      if (r + 1 < rows) a.push_back((r + 1) * cols + c);
-      if (c > 0) a.push_back(r * cols + c - 1);
-      if (c + 1 < cols) a.push_back(r * cols + c + 1);
-    }
-  return {"grid " + std::to_string(rows) + "x" + std::to_string(cols), adj};
-}
-
-// Hub 0 reads every node (itself included): a high-degree row; each leaf reads itself and 0.
-test_graph star(int nodes) {
-  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
-  for (int j = 0; j < nodes; ++j) adj[0].push_back(j);
-  for (int i = 1; i < nodes; ++i) adj[sz(i)] = {i, 0};
-  return {"star " + std::to_string(nodes), adj};
-}
-
-// Random directed rows: degrees 0..max_degree, repeats and self-loops anywhere, every fifth row
-// empty (no entries at all, not even the self-loop).
-test_graph random_directed(int nodes, int max_degree, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_int_distribution<int> degree(0, max_degree), node(0, nodes - 1);
-  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
-  for (int i = 0; i < nodes; ++i) {
-    if (i % 5 == 2) continue;
-    for (int d = degree(gen); d > 0; --d) adj[sz(i)].push_back(node(gen));
-  }
-  return {"random directed " + std::to_string(nodes), adj};
-}
-
-test_graph self_only(int nodes) {
-  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
-  for (int i = 0; i < nodes; ++i) adj[sz(i)] = {i};
-  return {"self only (degree 1)", adj};
-}
-
-dmatrix random_matrix(idx rows, idx cols, std::mt19937& gen) {
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  dmatrix m(rows, cols);
-  for (idx k = 0; k < m.size(); ++k) m.data()[k] = u(gen);
-  return m;
-}
-
-dmatrix nan_matrix(idx rows, idx cols) {
-  return dmatrix::Constant(rows, cols, std::numeric_limits<double>::quiet_NaN());
-}
 
 // The dense adjacency of one graph: count(i, j) = how often row i lists j.
 dmatrix adjacency(const netmarl::csr_view& g) {
@@ -135,15 +66,6 @@ naive_hop naive(const std::vector<netmarl::csr_view>& graphs, idx batch, idx nod
         }
   }
   return r;
-}
-
-void require_near(const dmatrix& got, const dmatrix& want, const std::string& what) {
-  INFO(what);
-  REQUIRE(got.rows() == want.rows());
-  REQUIRE(got.cols() == want.cols());
-  const double diff = want.size() == 0 ? 0.0 : (got - want).cwiseAbs().maxCoeff();
-  INFO("max |got - want| = " << diff);
-  REQUIRE(diff <= 1e-12 * (1.0 + (want.size() == 0 ? 0.0 : want.cwiseAbs().maxCoeff())));
 }
 
 // Runs the reference kernel forward and backward on random data and compares with `naive`.

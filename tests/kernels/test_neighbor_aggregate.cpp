@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "support/kernel_graphs.hpp"
 #include "support/require_close.hpp"
 
 #include <cmath>
@@ -16,6 +17,7 @@ namespace na = netmarl::kernels::neighbor_aggregate;
 namespace backend = netmarl::backend;
 using idx = netmarl::index;  // plain `index` clashes with POSIX index()
 using na::reduction;
+using namespace netmarl::testing;  // the graphs and data of support/kernel_graphs.hpp
 
 namespace {
 
@@ -30,88 +32,14 @@ using archs = std::tuple<xsimd::default_arch
 #endif
                          >;
 
-std::size_t sz(idx n) { return static_cast<std::size_t>(n); }
-
-// A CSR built by hand from adjacency lists (netmarl/graph is a higher floor than kernels/).
-struct test_graph {
-  std::string name;
-  std::vector<std::int32_t> offsets{0}, indices;
-
-  test_graph(std::string n, const std::vector<std::vector<std::int32_t>>& adjacency)
-      : name(std::move(n)) {
-    for (const auto& row : adjacency) {
-      indices.insert(indices.end(), row.begin(), row.end());
-      offsets.push_back(std::int32_t(indices.size()));
-    }
-  }
-  idx nodes() const { return idx(offsets.size()) - 1; }
-  netmarl::csr_view view() const { return {offsets.data(), indices.data(), nodes()}; }
-};
-
-// 4-neighbour grid plus self, rows x cols.
-test_graph grid(int rows, int cols) {
-  std::vector<std::vector<std::int32_t>> adj(sz(rows * cols));
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c) {
-      auto& a = adj[sz(r * cols + c)];
-      a.push_back(r * cols + c);
-      if (r > 0) a.push_back((r - 1) * cols + c);
-      if (r + 1 < rows) a.push_back((r + 1) * cols + c);
-      if (c > 0) a.push_back(r * cols + c - 1);
-      if (c + 1 < cols) a.push_back(r * cols + c + 1);
-    }
-  return {"grid " + std::to_string(rows) + "x" + std::to_string(cols), adj};
-}
-
-// Hub 0 reads every node (itself included); each leaf reads itself and the hub.
-test_graph star(int nodes) {
-  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
-  for (int j = 0; j < nodes; ++j) adj[0].push_back(j);
-  for (int i = 1; i < nodes; ++i) adj[sz(i)] = {i, 0};
-  return {"star " + std::to_string(nodes), adj};
-}
-
-// Random directed graph: degrees 0..max_degree, repeats and self loops allowed, and every
-// fifth node forced empty.
-test_graph random_directed(int nodes, int max_degree, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_int_distribution<int> degree(0, max_degree), node(0, nodes - 1);
-  std::vector<std::vector<std::int32_t>> adj(sz(nodes));
-  for (int i = 0; i < nodes; ++i) {
-    if (i % 5 == 2) continue;
-    for (int d = degree(gen); d > 0; --d) adj[sz(i)].push_back(node(gen));
-  }
-  return {"random directed " + std::to_string(nodes), adj};
-}
-
 std::vector<test_graph> graphs() {
   std::vector<test_graph> g;
   g.push_back(grid(5, 7));
   g.push_back(star(200));
   g.push_back(random_directed(60, 9, 1));
   g.push_back(random_directed(7, 3, 2));
-  // Degree 1: self only; a directed path (i reads i+1); all empty; one isolated node.
-  std::vector<std::vector<std::int32_t>> self(9), path(9), empty(6);
-  for (int i = 0; i < 9; ++i) self[sz(i)] = {i};
-  for (int i = 0; i + 1 < 9; ++i) path[sz(i)] = {i + 1};
-  g.emplace_back("self only", self);
-  g.emplace_back("directed path", path);
-  g.emplace_back("all empty", empty);
-  g.emplace_back("single empty node", std::vector<std::vector<std::int32_t>>(1));
+  add_degenerate_graphs(g, 9, 6);
   return g;
-}
-
-template <class T>
-std::vector<T> random_vector(std::size_t n, std::mt19937& gen) {
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<T> v(n);
-  for (auto& x : v) x = T(u(gen));
-  return v;
-}
-
-template <class T>
-std::vector<T> nan_vector(std::size_t n) {
-  return std::vector<T>(n, std::numeric_limits<T>::quiet_NaN());
 }
 
 using netmarl::testing::require_close;

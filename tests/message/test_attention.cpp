@@ -47,6 +47,7 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 #include "netmarl/message/concept.hpp"
 #include "netmarl/nn/init.hpp"
 #include "support/gradient_check.hpp"
+#include "support/message_model_check.hpp"
 
 namespace message = netmarl::message;
 namespace graph = netmarl::graph;
@@ -56,6 +57,8 @@ using netmarl::csr_view;
 using netmarl::matrix;
 using netmarl::rng;
 using model_type = message::attention::model<double>;
+using netmarl::testing::run;
+using netmarl::testing::views;
 
 namespace {
 
@@ -79,20 +82,6 @@ graph::csr csr_of(const std::vector<std::vector<std::int32_t>>& adjacency) {
 std::vector<graph::csr> sample_graphs() {
   return {graph::ring(5), graph::star(5),
           csr_of({{0, 1, 2, 3}, {1}, {2, 0}, {3, 4}, {4, 0, 1, 2, 3}})};
-}
-
-std::vector<csr_view> views_of(const std::vector<graph::csr>& graphs) {
-  std::vector<csr_view> views;
-  for (const auto& g : graphs) views.push_back(g.view());
-  return views;
-}
-
-matrix<double> forward_fresh(const model_type& m, const matrix<double>& x,
-                             std::span<const csr_view> graphs) {
-  model_type::cache c;
-  matrix<double> out;
-  m.forward(backend::reference{}, x, graphs, out, c);
-  return out;
 }
 
 // The smallest |pre-activation| of any ReLU in the forward that filled `c`, recomputed from the
@@ -139,7 +128,7 @@ void redraw_lively(model_type& m, rng& g) {
 // softmax ignores.)
 gradient_reports check_gradients(idx agents, idx batch, const std::vector<graph::csr>& graphs,
                                  std::uint64_t seed) {
-  const auto views = views_of(graphs);
+  const auto views = netmarl::testing::views(graphs);
   for (const std::uint64_t last = seed + 1000; seed < last; ++seed) {
     rng g(seed);
     model_type m(agents, 3, small_settings(), g);
@@ -158,7 +147,7 @@ gradient_reports check_gradients(idx agents, idx batch, const std::vector<graph:
           return p.name.ends_with("weight") && p.param->grad.norm() < 1e-4;
         }))
       continue;
-    auto loss = [&] { return (forward_fresh(m, x, views).array() * weight_of_out.array()).sum(); };
+    auto loss = [&] { return (run(m, x, views).array() * weight_of_out.array()).sum(); };
     return {netmarl::testing::check_parameter_gradients(params, loss),
             netmarl::testing::check_gradient(x, d_x, loss, "x"), seed};
   }
@@ -255,7 +244,7 @@ TEST_CASE("attention: one shared graph equals that graph repeated per sample",
   const matrix<double> x = netmarl::testing::random_matrix(15, 3, g);
   const graph::csr shared = graph::star(5);
   const std::vector<csr_view> one{shared.view()}, three(3, shared.view());
-  REQUIRE(forward_fresh(m, x, one).isApprox(forward_fresh(m, x, three), 1e-14));
+  REQUIRE(run(m, x, one).isApprox(run(m, x, three), 1e-14));
 }
 
 TEST_CASE("attention: relabelling agents permutes the outputs", "[message][attention]") {
@@ -273,8 +262,8 @@ TEST_CASE("attention: relabelling agents permutes the outputs", "[message][atten
     for (idx i = 0; i < agents; ++i)
       x_relabelled.row(b * agents + new_id[sz(i)]) = x.row(b * agents + i);
 
-  const matrix<double> out = forward_fresh(m, x, views_of(graphs));
-  const matrix<double> out_relabelled = forward_fresh(m, x_relabelled, views_of(relabelled));
+  const matrix<double> out = run(m, x, views(graphs));
+  const matrix<double> out_relabelled = run(m, x_relabelled, views(relabelled));
   for (idx b = 0; b < batch; ++b)
     for (idx i = 0; i < agents; ++i) {
       INFO("sample " << b << ", agent " << i);
@@ -283,9 +272,7 @@ TEST_CASE("attention: relabelling agents permutes the outputs", "[message][atten
     }
   // Not vacuous: the graph does mix agents (the star's hub reads everyone).
   REQUIRE_FALSE(out.row(5).isApprox(
-      forward_fresh(m, x, views_of({graph::isolated(5), graph::isolated(5), graph::isolated(5)}))
-          .row(5),
-      1e-6));
+      run(m, x, views({graph::isolated(5), graph::isolated(5), graph::isolated(5)})).row(5), 1e-6));
 }
 
 TEST_CASE("attention: with only self-loops each output reads only its own input",
@@ -295,11 +282,11 @@ TEST_CASE("attention: with only self-loops each output reads only its own input"
   const graph::csr self_only = graph::isolated(4);
   const std::vector<csr_view> graphs{self_only.view()};
   matrix<double> x = netmarl::testing::random_matrix(8, 3, g);
-  const matrix<double> out = forward_fresh(m, x, graphs);
+  const matrix<double> out = run(m, x, graphs);
   // Other agents' inputs change; agent 2 of sample 1 (row 6) keeps its output bit for bit.
   matrix<double> x_other = netmarl::testing::random_matrix(8, 3, g);
   x_other.row(6) = x.row(6);
-  const matrix<double> out_other = forward_fresh(m, x_other, graphs);
+  const matrix<double> out_other = run(m, x_other, graphs);
   REQUIRE(out_other.row(6) == out.row(6));
   REQUIRE_FALSE(out_other.row(5) == out.row(5));
   // A lone agent's softmax weight is 1: h1 = ReLU(W_o ReLU(W_v h0 + b_v) + b_o).
@@ -402,7 +389,7 @@ TEST_CASE("attention: caches are reused across shapes and independent of each ot
   graph::csr shared = graph::star(5);
   const auto per_sample = sample_graphs();
   const std::vector<csr_view> one{shared.view()};
-  const auto three = views_of(per_sample);
+  const auto three = views(per_sample);
   auto params = netmarl::nn::parameters_of(m);
 
   // What a fresh cache gives: outputs, parameter gradients and d_x for each input alone.
@@ -501,7 +488,7 @@ TEMPLATE_TEST_CASE("attention: no heap allocation after warm-up",
     }
     graphs.push_back(csr_of(rows));
   }
-  const auto views = views_of(graphs);
+  const auto views = netmarl::testing::views(graphs);
   const std::vector<csr_view> shared{graphs[0].view()};
   message::attention::model<float>::cache cache_per_sample, cache_shared;
   matrix<float> out, d_x;

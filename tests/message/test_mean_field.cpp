@@ -3,10 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <numeric>
-#include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "netmarl/graph/generators.hpp"
@@ -14,6 +11,7 @@
 #include "netmarl/message/concept.hpp"
 #include "netmarl/message/mean_field.hpp"
 #include "support/gradient_check.hpp"
+#include "support/message_model_check.hpp"
 
 // Counts every heap allocation in this test binary, so "no allocation after warm-up" is measured.
 #include "support/count_allocations.hpp"
@@ -24,6 +22,9 @@ using dmatrix = matrix<double>;
 using Catch::Matchers::Contains;
 using Catch::Matchers::Message;
 using mean_field_model = message::mean_field::model<double>;
+using testing::random_k_nearest;
+using testing::run;
+using testing::views;
 
 namespace {
 
@@ -36,19 +37,6 @@ message::mean_field::settings small_settings() {
   s.intention_hidden = 5;
   s.intention_size = 4;
   return s;
-}
-
-std::vector<csr_view> views(const std::vector<graph::csr>& graphs) {
-  std::vector<csr_view> v;
-  for (const auto& g : graphs) v.push_back(g.view());
-  return v;
-}
-
-// A directed k-nearest graph of n random points (k = 2): rows differ in who they read.
-graph::csr random_k_nearest(rng& g, idx n, idx k = 2) {
-  matrix<float> p(n, 2);
-  for (idx i = 0; i < p.size(); ++i) p.data()[i] = static_cast<float>(g.uniform(0.0, 10.0));
-  return graph::make_k_nearest(p, k);
 }
 
 dmatrix adjacency(const graph::csr& g) {
@@ -97,54 +85,10 @@ naive_result naive(const mean_field_model& m, const dmatrix& x,
   return r;
 }
 
-dmatrix run(const mean_field_model& m, const dmatrix& x, std::span<const csr_view> graphs) {
-  mean_field_model::cache c;
-  dmatrix out;
-  m.forward(ref, x, graphs, out, c);
-  return out;
-}
-
-// A model and input whose ReLUs all sit at least 0.01 from their kink: seeds are tried from
-// `seed` on (as the mlp test does), so the finite-difference stencil never straddles one.
-struct checked_case {
-  mean_field_model model;
-  dmatrix x;
-};
-
-checked_case away_from_kinks(std::uint64_t seed, idx agents, idx input, idx rows,
-                             const std::vector<graph::csr>& graphs) {
-  for (;; ++seed) {
-    rng g(seed);
-    mean_field_model m(agents, input, small_settings(), g);
-    dmatrix x = testing::random_matrix(rows, input, g);
-    if (naive(m, x, graphs, agents).smallest_pre >= 0.01) return {std::move(m), std::move(x)};
-  }
-}
-
+// The shared gradient-check driver (support/message_model_check.hpp) on this model's `naive`.
 void check_gradients(const std::vector<graph::csr>& graphs, idx agents, idx batch,
                      std::uint64_t seed) {
-  const idx input = 3;
-  checked_case checked = away_from_kinks(seed, agents, input, batch * agents, graphs);
-  mean_field_model& m = checked.model;
-  dmatrix& x = checked.x;
-  const auto graph_views = views(graphs);
-  rng g(seed + 1000);
-  const dmatrix weight_of_out = testing::random_matrix(batch * agents, m.output_size(), g);
-  auto loss = [&] { return (run(m, x, graph_views).array() * weight_of_out.array()).sum(); };
-
-  auto params = nn::parameters_of(m);
-  nn::zero_grad(params);
-  mean_field_model::cache c;
-  dmatrix out, dx;
-  m.forward(ref, x, graph_views, out, c);
-  REQUIRE(out.isApprox(naive(m, x, graphs, agents).out, 1e-12));
-  m.backward(ref, c, weight_of_out, &dx);
-  const auto parameter_report = testing::check_parameter_gradients(params, loss);
-  INFO(parameter_report);
-  REQUIRE(parameter_report.max_relative_error <= 1e-6);
-  const auto input_report = testing::check_gradient(x, dx, loss, "x");
-  INFO(input_report);
-  REQUIRE(input_report.max_relative_error <= 1e-6);
+  testing::check_gradients<mean_field_model>(graphs, agents, batch, seed, small_settings(), naive);
 }
 
 }  // namespace
@@ -186,75 +130,12 @@ TEST_CASE("mean_field: forward matches the dense-adjacency network", "[message][
 }
 
 TEST_CASE("mean_field: relabelling agents permutes the output", "[message][mean_field]") {
-  rng g(21);
-  const idx agents = 7, batch = 2, input = 4;
-  mean_field_model m(agents, input, small_settings(), g);
-  const dmatrix x = testing::random_matrix(batch * agents, input, g);
-  std::vector<int> perm(agents);  // agent i becomes agent perm[i]
-  std::iota(perm.begin(), perm.end(), 0);
-  g.shuffle(perm);
-
-  // An undirected graph from an edge list, and a directed k-nearest graph from positions.
-  std::vector<std::pair<int, int>> edges = {{0, 1}, {1, 2}, {2, 3}, {3, 0}, {4, 5}, {1, 5}, {2, 6}};
-  std::vector<std::pair<int, int>> relabelled;
-  for (auto [u, v] : edges) relabelled.emplace_back(perm[std::size_t(u)], perm[std::size_t(v)]);
-  matrix<float> points(agents, 2), relabelled_points(agents, 2);
-  for (idx i = 0; i < points.size(); ++i) points.data()[i] = static_cast<float>(g.uniform(0, 10));
-  for (idx i = 0; i < agents; ++i) relabelled_points.row(perm[std::size_t(i)]) = points.row(i);
-
-  const std::vector<graph::csr> original = {graph::from_edges(agents, edges),
-                                            graph::make_k_nearest(points, 2)};
-  const std::vector<graph::csr> permuted = {graph::from_edges(agents, relabelled),
-                                            graph::make_k_nearest(relabelled_points, 2)};
-  dmatrix x_permuted(x.rows(), x.cols());
-  for (idx b = 0; b < batch; ++b)
-    for (idx i = 0; i < agents; ++i)
-      x_permuted.row(b * agents + perm[std::size_t(i)]) = x.row(b * agents + i);
-
-  const dmatrix out = run(m, x, views(original)),
-                out_permuted = run(m, x_permuted, views(permuted));
-  for (idx b = 0; b < batch; ++b)
-    for (idx i = 0; i < agents; ++i) {
-      INFO("sample " << b << ", agent " << i);
-      REQUIRE(out_permuted.row(b * agents + perm[std::size_t(i)])
-                  .isApprox(out.row(b * agents + i), 1e-12));
-    }
+  testing::check_relabelling_permutes_output<mean_field_model>(small_settings());
 }
 
 TEST_CASE("mean_field: without edges each agent's output is a function of its own input",
           "[message][mean_field]") {
-  const idx agents = 5, batch = 2, input = 3;
-  rng g(31);
-  mean_field_model m(agents, input, small_settings(), g);
-  rng same(31);  // the parameters do not depend on the agent count: same draws, same weights
-  const mean_field_model single(1, input, small_settings(), same);
-  const dmatrix x = testing::random_matrix(batch * agents, input, g);
-  const std::vector<graph::csr> isolated_graph = {graph::isolated(agents)};
-  const std::vector<graph::csr> alone_graph = {graph::isolated(1)};
-  const std::vector<csr_view> isolated = views(isolated_graph), alone = views(alone_graph);
-  const dmatrix out = run(m, x, isolated);
-  for (idx r = 0; r < x.rows(); ++r) {
-    INFO("row " << r);
-    REQUIRE(out.row(r).isApprox(run(single, x.row(r), alone), 1e-12));
-  }
-  // Perturbing agent j moves row j alone.
-  for (idx j = 0; j < x.rows(); ++j) {
-    dmatrix moved = x;
-    moved.row(j).array() += 0.5;
-    const dmatrix out_moved = run(m, moved, isolated);
-    for (idx r = 0; r < x.rows(); ++r) {
-      INFO("perturbed row " << j << ", row " << r);
-      if (r == j)
-        REQUIRE_FALSE(out_moved.row(r) == out.row(r));
-      else
-        REQUIRE(out_moved.row(r) == out.row(r));
-    }
-  }
-  // With edges the neighbours' inputs do matter (the check above can fail).
-  const dmatrix out_line = run(m, x, views({graph::line(agents)}));
-  dmatrix moved = x;
-  moved.row(1).array() += 0.5;
-  REQUIRE_FALSE(run(m, moved, views({graph::line(agents)})).row(0) == out_line.row(0));
+  testing::check_own_input_alone_without_edges<mean_field_model>(small_settings());
 }
 
 TEST_CASE("mean_field: bad settings and bad input are rejected with the value",
@@ -309,103 +190,19 @@ TEST_CASE("mean_field: bad settings and bad input are rejected with the value",
 
 TEST_CASE("mean_field: caches are reused across shapes and held by the caller",
           "[message][mean_field]") {
-  rng g(51);
-  const idx agents = 5, input = 3;
-  mean_field_model m(agents, input, small_settings(), g);
-  auto params = nn::parameters_of(m);
-  const std::vector<graph::csr> shared = {graph::ring(5)};
-  const std::vector<graph::csr> per_sample = {graph::line(5), graph::star(5)};
-  const dmatrix x3 = testing::random_matrix(3 * agents, input, g);
-  const dmatrix x2 = testing::random_matrix(2 * agents, input, g);
-  const dmatrix d3 = testing::random_matrix(3 * agents, 6, g);
-  const dmatrix d2 = testing::random_matrix(2 * agents, 6, g);
-
-  // Fresh caches: the expected outputs and gradients of each batch alone.
-  auto fresh = [&](const dmatrix& x, const std::vector<graph::csr>& graphs, const dmatrix& d) {
-    nn::zero_grad(params);
-    mean_field_model::cache c;
-    dmatrix out, dx;
-    m.forward(ref, x, views(graphs), out, c);
-    m.backward(ref, c, d, &dx);
-    std::vector<dmatrix> grads;
-    for (auto& p : params) grads.push_back(p.param->grad);
-    return std::make_tuple(out, dx, grads);
-  };
-  const auto [out3, dx3, grads3] = fresh(x3, shared, d3);
-  const auto [out2, dx2, grads2] = fresh(x2, per_sample, d2);
-
-  // One cache through both shapes, twice over.
-  mean_field_model::cache c;
-  dmatrix out, dx;
-  for (int round = 0; round < 2; ++round) {
-    nn::zero_grad(params);
-    m.forward(ref, x3, views(shared), out, c);
-    REQUIRE(out == out3);
-    m.backward(ref, c, d3, &dx);
-    REQUIRE(dx == dx3);
-    for (std::size_t k = 0; k < params.size(); ++k) REQUIRE(params[k].param->grad == grads3[k]);
-    nn::zero_grad(params);
-    m.forward(ref, x2, views(per_sample), out, c);
-    REQUIRE(out == out2);
-    m.backward(ref, c, d2, &dx);
-    REQUIRE(dx == dx2);
-    for (std::size_t k = 0; k < params.size(); ++k) REQUIRE(params[k].param->grad == grads2[k]);
-  }
-
-  // Two caches (s and s'): backward of the first after the second's forward is unaffected, and
-  // gradients accumulate over both backwards.
-  mean_field_model::cache on_s, on_s_next;
-  const auto views_shared = views(shared);
-  const auto views_per_sample = views(per_sample);
-  nn::zero_grad(params);
-  m.forward(ref, x3, views_shared, out, on_s);
-  m.forward(ref, x2, views_per_sample, out, on_s_next);
-  m.backward(ref, on_s, d3, &dx);
-  REQUIRE(dx == dx3);
-  m.backward(ref, on_s_next, d2, nullptr);
-  for (std::size_t k = 0; k < params.size(); ++k)
-    REQUIRE(params[k].param->grad.isApprox(grads3[k] + grads2[k], 1e-14));
+  testing::check_caches_reused_across_shapes<mean_field_model>(small_settings(), [](rng&) {
+    return std::vector<graph::csr>{graph::line(5), graph::star(5)};
+  });
 }
 
 TEST_CASE("mean_field: forward and backward allocate nothing after warm-up",
           "[message][mean_field]") {
-  rng g(61);
-  const idx agents = 9;
-  message::mean_field::settings s;  // the paper's sizes
-  mean_field_model m(agents, 26, s, g);
-  const std::vector<graph::csr> per_sample = {graph::grid2d(3, 3), graph::star(9),
-                                              random_k_nearest(g, 9, 3), graph::isolated(9)};
-  const auto graph_views = views(per_sample);
-  const dmatrix x = testing::random_matrix(4 * agents, 26, g);
-  const dmatrix d_out = testing::random_matrix(4 * agents, 128, g);
-  mean_field_model::cache c;
-  dmatrix out, dx;
-  auto step = [&] {
-    m.forward(ref, x, graph_views, out, c);
-    m.backward(ref, c, d_out, &dx);
-  };
-  step();
-  const long before = testing::heap_allocations();
-  step();
-  step();
-  REQUIRE(testing::heap_allocations() == before);
+  testing::check_no_allocation_after_warm_up<mean_field_model>(message::mean_field::settings{},
+                                                               testing::heap_allocations);
 }
 
 TEST_CASE("mean_field: float and the simd backend agree with the double reference",
           "[message][mean_field]") {
-  rng g(71), same(71);
-  const idx agents = 9;
-  message::mean_field::model<float> mf(agents, 26, {}, g);
-  mean_field_model md(agents, 26, {}, same);
-  const std::vector<graph::csr> grid_graph = {graph::grid2d(3, 3)};
-  const std::vector<csr_view> grid = views(grid_graph);
-  const dmatrix x = testing::random_matrix(3 * agents, 26, g);
-  const matrix<float> xf = x.cast<float>();
-  message::mean_field::model<float>::cache cf;
-  matrix<float> out_simd, out_reference;
-  mf.forward(backend::simd<>{}, xf, grid, out_simd, cf);
-  mf.forward(ref, xf, grid, out_reference, cf);
-  const dmatrix out_double = run(md, x, grid);
-  REQUIRE(out_simd.cast<double>().isApprox(out_double, 1e-5));
-  REQUIRE(out_reference.cast<double>().isApprox(out_double, 1e-5));
+  testing::check_float_and_simd_agree_with_double<message::mean_field::model<float>,
+                                                  mean_field_model>();
 }

@@ -337,14 +337,17 @@ struct soft_actor_critic {
 
     // J(kappa) on the batch; with `gradient`, Q's gradients are zeroed and then filled.
     double q_loss(bool gradient) {
-      if (continuous_) return gaussian_q_loss(gradient);
       const index n = spec_.agents, rows = batch_ * n;
       const T gamma = T(settings_.gamma);
       nn::forward(B{}, v_target_, x_next_, v_target_cache_, v_next_);
-      one_hot(stored_actions_, one_hot_);
-      critic_input(one_hot_, q_input_);
+      if (continuous_) {
+        gaussian_critic_input(stored_continuous_, q_input_);
+      } else {
+        one_hot(stored_actions_, one_hot_);
+        critic_input(one_hot_, q_input_);
+      }
       nn::forward(B{}, q_net_, q_input_, q_cache_, q_all_);
-      ensure_shape(d_q_all_, rows, spec_.actions);
+      ensure_shape(d_q_all_, rows, q_all_.cols());
       d_q_all_.setZero();
       double loss = 0;
       for (index k = 0; k < batch_; ++k) {
@@ -354,10 +357,11 @@ struct soft_actor_critic {
           const index r = k * n + i;
           const T target = replay_.rewards()(slot, i) +
                            gamma * continues * replay_.next_alive()(slot, i) * v_next_(r, 0);
-          const int a = stored_actions_[static_cast<std::size_t>(r)];
-          const T error = alive_[static_cast<std::size_t>(r)] * (q_all_(r, a) - target);
+          // The discrete head's Q has a column per action; the Gaussian head's one value.
+          const index column = continuous_ ? 0 : stored_actions_[static_cast<std::size_t>(r)];
+          const T error = alive_[static_cast<std::size_t>(r)] * (q_all_(r, column) - target);
           loss += 0.5 * static_cast<double>(error * error * weight_);
-          d_q_all_(r, a) = error * weight_;
+          d_q_all_(r, column) = error * weight_;
         }
       }
       if (gradient) {
@@ -370,19 +374,26 @@ struct soft_actor_critic {
     // J(eta) on the batch: the target sum_a q(a) (Q(s, a, c~) - alpha log q(a)) reads the current
     // Q, forward_policy's q and draw_neighbour_actions' draws.
     double v_loss(bool gradient) {
-      if (continuous_) return gaussian_v_loss(gradient);
       const index rows = batch_ * spec_.agents;
       const T alpha = T(settings_.alpha);
-      one_hot(sampled_actions_, one_hot_);
-      critic_input(one_hot_, q_input_);
+      if (continuous_) {
+        gaussian_critic_input(sampled_continuous_, q_input_);
+      } else {
+        one_hot(sampled_actions_, one_hot_);
+        critic_input(one_hot_, q_input_);
+      }
       nn::forward(B{}, q_net_, q_input_, q_target_cache_, q_all_);
       nn::forward(B{}, v_net_, x_, v_cache_, v_values_);
       ensure_shape(d_v_, rows, 1);
       double loss = 0;
       for (index r = 0; r < rows; ++r) {
+        // Discrete: the exact expectation over a_i; Gaussian: the one reparameterised draw.
         const T target =
-            (probs_.row(r).array() * (q_all_.row(r).array() - alpha * log_probs_.row(r).array()))
-                .sum();
+            continuous_
+                ? q_all_(r, 0) - alpha * sampled_log_q_(r, 0)
+                : (probs_.row(r).array() *
+                   (q_all_.row(r).array() - alpha * log_probs_.row(r).array()))
+                      .sum();
         const T error = alive_[static_cast<std::size_t>(r)] * (v_values_(r, 0) - target);
         loss += 0.5 * static_cast<double>(error * error * weight_);
         d_v_(r, 0) = error * weight_;
@@ -504,53 +515,6 @@ struct soft_actor_critic {
       return others;
     }
 
-    double gaussian_q_loss(bool gradient) {
-      const index n = spec_.agents, rows = batch_ * n;
-      const T gamma = T(settings_.gamma);
-      nn::forward(B{}, v_target_, x_next_, v_target_cache_, v_next_);
-      gaussian_critic_input(stored_continuous_, q_input_);
-      nn::forward(B{}, q_net_, q_input_, q_cache_, q_all_);
-      ensure_shape(d_q_all_, rows, 1);
-      double loss = 0;
-      for (index k = 0; k < batch_; ++k) {
-        const std::int64_t slot = batch_slots_[static_cast<std::size_t>(k)];
-        const T continues = T(1) - replay_.done()(slot, 0);
-        for (index i = 0; i < n; ++i) {
-          const index r = k * n + i;
-          const T target = replay_.rewards()(slot, i) +
-                           gamma * continues * replay_.next_alive()(slot, i) * v_next_(r, 0);
-          const T error = alive_[static_cast<std::size_t>(r)] * (q_all_(r, 0) - target);
-          loss += 0.5 * static_cast<double>(error * error * weight_);
-          d_q_all_(r, 0) = error * weight_;
-        }
-      }
-      if (gradient) {
-        q_optimizer_.zero_grad();
-        nn::backward(B{}, q_net_, q_cache_, d_q_all_, nullptr);
-      }
-      return loss;
-    }
-
-    double gaussian_v_loss(bool gradient) {
-      const index rows = batch_ * spec_.agents;
-      const T alpha = T(settings_.alpha);
-      gaussian_critic_input(sampled_continuous_, q_input_);
-      nn::forward(B{}, q_net_, q_input_, q_target_cache_, q_all_);
-      nn::forward(B{}, v_net_, x_, v_cache_, v_values_);
-      ensure_shape(d_v_, rows, 1);
-      double loss = 0;
-      for (index r = 0; r < rows; ++r) {
-        const T target = q_all_(r, 0) - alpha * sampled_log_q_(r, 0);
-        const T error = alive_[static_cast<std::size_t>(r)] * (v_values_(r, 0) - target);
-        loss += 0.5 * static_cast<double>(error * error * weight_);
-        d_v_(r, 0) = error * weight_;
-      }
-      if (gradient) {
-        v_optimizer_.zero_grad();
-        nn::backward(B{}, v_net_, v_cache_, d_v_, nullptr);
-      }
-      return loss;
-    }
 
     double gaussian_policy_loss(bool gradient) {
       const index n = spec_.agents, rows = batch_ * n, f = spec_.observation_size;
