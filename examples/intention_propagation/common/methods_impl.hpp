@@ -4,6 +4,7 @@
 // dynamic k-nearest graph of IP appendix D.2.
 #include <type_traits>
 
+#include "common/flags.hpp"
 #include "intention_propagation/common/methods.hpp"
 #include "netmarl/env/cooperative_navigation.hpp"
 #include "netmarl/env/coordination_grid.hpp"
@@ -99,14 +100,6 @@ train_result train_with(const task& t, const method_options& m,
   }
   throw invalid_argument("unknown environment '" + t.env +
                          "' (expected coordination_grid or cooperative_navigation)");
-}
-
-// Runs f(backend tag) for the backend named on the command line.
-template <class F>
-train_result on_backend(const std::string& backend, F&& f) {
-  if (backend == "reference") return f(backend::reference{});
-  if (backend == "simd") return f(backend::simd<>{});
-  throw invalid_argument("unknown backend '" + backend + "' (expected reference or simd)");
 }
 
 }  // namespace netmarl::examples::ip
