@@ -135,8 +135,8 @@ class system {
         init_rng_(root_.split(0)),
         env_rng_(root_.split(1)),
         topology_(std::move(topology)),
-        sharing_(spec.agents, s.sharing, init_rng_),
-        learner_(spec, s, init_rng_) {
+        sharing_(make_sharing(spec, s.sharing, init_rng_)),
+        learner_(learner_spec(spec, sharing_), s, init_rng_) {
     const rng agents_root = root_.split(2);
     for (index i = 0; i < spec.agents; ++i)
       agent_rngs_.push_back(agents_root.split(static_cast<std::uint64_t>(i)));
@@ -193,6 +193,7 @@ class system {
   { netmarl::load_checkpoint(path, learner_.checkpoint_tensors()); }
 
   learner_model& learner() { return learner_; }
+  sharing_model& sharing() { return sharing_; }
   const env::spec& spec() const { return spec_; }
   std::int64_t env_steps() const { return env_steps_; }
 
@@ -201,6 +202,42 @@ class system {
     double metric = 0;
     std::int64_t steps = 0;
   };
+
+  // A sharing model whose weights are learned (LToS): its w^in widens every observation the
+  // learner sees, and it learns against the learner's critic.
+  static constexpr bool learned_sharing = sharing::LearnsWeights<sharing_model>;
+  static_assert(!learned_sharing || requires(learner_model& l, const matrix<scalar>& x,
+                                             std::span<const csr_view> g, matrix<scalar>& d) {
+    { l.max_q_input_gradient(x, g, d) } -> std::convertible_to<double>;
+  }, "netmarl::system: a learned reward sharing (sharing::learned) needs a learner whose Q network "
+     "is its critic (max_q_input_gradient), such as learn::dqn");
+
+  static sharing_model make_sharing(const env::spec& spec, const typename slots::sharing::settings& s,
+                                    rng& g) {
+    if constexpr (learned_sharing)
+      return sharing_model(spec.agents, spec.observation_size, s, g);
+    else
+      return sharing_model(spec.agents, s, g);
+  }
+  // The spec the learner is built for: with learned sharing each observation carries w^in too.
+  static env::spec learner_spec(env::spec spec, const sharing_model& sm) {
+    if constexpr (learned_sharing) spec.observation_size += sm.incoming_size();
+    return spec;
+  }
+  // observations beside the sharing model's current w^in: what the learner sees.
+  void widen(const matrix<float>& observations, matrix<float>& out) const {
+    if constexpr (learned_sharing) {
+      const matrix<float>& in = sharing_.incoming();
+      ensure_shape(out, observations.rows(), observations.cols() + in.cols());
+      out.leftCols(observations.cols()) = observations;
+      out.rightCols(in.cols()) = in;
+    }
+  }
+  auto critic() {
+    return [this](const matrix<scalar>& x, std::span<const csr_view> g, matrix<scalar>& d) {
+      return learner_.max_q_input_gradient(x, g, d);
+    };
+  }
 
   static constexpr bool learner_discrete = learn::ActsDiscrete<learner_model>;
   static constexpr bool learner_continuous = learn::ActsContinuous<learner_model>;
@@ -349,14 +386,22 @@ class system {
     observations_ = first.observations;
     copy_state(env, state_);
     topology_.reset(env);
+    const bool explore = m == learn::mode::explore;
+    if constexpr (learned_sharing) {
+      sharing_.begin_episode();
+      sharing_.decide(observations_, topology_.graph(), explore);
+      widen(observations_, seen_);
+    }
+    // What the learner reads: the observations, widened by w^in under learned sharing.
+    const matrix<float>& seen = learned_sharing ? seen_ : observations_;
     episode_outcome outcome;
     double global_return = 0;
     for (;;) {
       if constexpr (topology_type::dynamic) graph_before_ = topology_.graph();
       if constexpr (env::SpatialEnvironment<E>)
         if (learn_from_it) positions_before_ = env.positions();
-      const env::step_result& r = act_and_step(
-          env, learn::decision{observations_, state_, topology_.graph(), agent_rngs_}, m);
+      const env::step_result& r =
+          act_and_step(env, learn::decision{seen, state_, topology_.graph(), agent_rngs_}, m);
       for (float reward : r.rewards)
         if (!std::isfinite(reward))
           throw invalid_argument("system: environment '" + std::string(env.name()) +
@@ -364,23 +409,36 @@ class system {
       topology_.update(env);
       ++outcome.steps;
       global_return += r.global_reward;
+      const graph::csr& acted_on = topology_type::dynamic ? graph_before_ : topology_.graph();
+      // Rewards are shared with the weights the agents acted under, over the graph they acted on.
+      if (learn_from_it) sharing_.shape(acted_on, r.rewards, shaped_);
+      if constexpr (learned_sharing) {
+        if (learn_from_it) sharing_.record(observations_, acted_on);
+        // phi acts for t + 1 now, so the stored transition carries the w^in of o' (learned.hpp).
+        if (!r.episode_done) sharing_.decide(r.observations, topology_.graph(), explore);
+        widen(r.observations, next_seen_);
+      }
       if (learn_from_it) {
-        sharing_.shape(topology_.graph(), r.rewards, shaped_);
         copy_state(env, next_state_);
-        const graph::csr& acted_on = topology_type::dynamic ? graph_before_ : topology_.graph();
         const bool continuous = spec_.continuous_actions();
         learner_.observe(learn::transition{
-            observations_, state_, acted_on,
+            seen, state_, acted_on,
             continuous ? std::span<const int>() : std::span<const int>(actions_), shaped_,
-            r.global_reward, r.observations, next_state_, topology_.graph(), r.agent_done,
-            r.episode_done, env::SpatialEnvironment<E> ? &positions_before_ : nullptr,
+            r.global_reward, learned_sharing ? next_seen_ : r.observations, next_state_,
+            topology_.graph(), r.agent_done, r.episode_done,
+            env::SpatialEnvironment<E> ? &positions_before_ : nullptr,
             continuous ? std::span<const float>(continuous_actions_) : std::span<const float>()});
+        if constexpr (learned_sharing) sharing_.end_step(critic());
       }
       if (r.episode_done) break;
       observations_ = r.observations;
+      if constexpr (learned_sharing) std::swap(seen_, next_seen_);
       copy_state(env, state_);
     }
-    if (learn_from_it) learner_.end_episode();
+    if (learn_from_it) {
+      learner_.end_episode();
+      if constexpr (learned_sharing) sharing_.end_episode(critic());
+    }
     if constexpr (env::HasEpisodeMetric<E>)
       outcome.metric = static_cast<double>(env.episode_metric());
     else
@@ -403,6 +461,7 @@ class system {
   learner_model learner_;
   graph::csr graph_before_;
   matrix<float> observations_, positions_before_;
+  matrix<float> seen_, next_seen_;  // observations and w^in (learned sharing only)
   std::vector<float> state_, next_state_, shaped_, continuous_actions_;
   std::vector<int> actions_;
   std::int64_t env_steps_ = 0, episodes_ = 0;

@@ -141,6 +141,28 @@ struct dqn {
       return t;
     }
 
+    // The critic of LToS's high level (sharing::learned; LToS algorithm 1, line 19): for inputs x
+    // [samples * agents, observation_size] with their graphs (one shared or one per sample),
+    // returns the mean over rows of max_a Q_i(x, a) and writes d_x = d(sum of those maxima)/dx.
+    // It runs the online network on its own caches; the parameter gradients it leaves behind are
+    // cleared by the next update's zero_grad.
+    double max_q_input_gradient(const matrix<T>& x, std::span<const csr_view> graphs,
+                                matrix<T>& d_x) {
+      message_.forward(B{}, x, graphs, critic_embedding_, critic_message_cache_);
+      nn::forward(B{}, q_net_, critic_embedding_, critic_cache_, critic_q_);
+      ensure_shape(critic_d_q_, critic_q_.rows(), critic_q_.cols());
+      critic_d_q_.setZero();
+      double sum = 0;
+      for (index r = 0; r < critic_q_.rows(); ++r) {
+        index best = 0;
+        sum += static_cast<double>(critic_q_.row(r).maxCoeff(&best));
+        critic_d_q_(r, best) = T(1);
+      }
+      nn::backward(B{}, q_net_, critic_cache_, critic_d_q_, &critic_d_embedding_);
+      message_.backward(B{}, critic_message_cache_, critic_d_embedding_, &d_x);
+      return critic_q_.rows() > 0 ? sum / static_cast<double>(critic_q_.rows()) : 0.0;
+    }
+
     const nn::parameter_list<T>& parameters() const { return params_; }
     const nn::parameter_list<T>& target_parameters() const { return target_params_; }
     factor_model& factor() { return factor_; }
@@ -448,6 +470,10 @@ struct dqn {
     matrix<T> t_embedding_, t_q_, o_embedding_, o_q_, t_chosen_, t_mixed_, y_, mask_;
     matrix<T> embedding_, q_, chosen_, mixed_, d_mixed_, d_chosen_, d_q_, d_embedding_;
     matrix<T> positions_, positions_next_;  // [B*N, 2] of s and s' (spatial environments only)
+    // max_q_input_gradient (the LToS high level's critic).
+    typename message_model::cache critic_message_cache_;
+    nn::mlp_cache<T> critic_cache_;
+    matrix<T> critic_embedding_, critic_q_, critic_d_q_, critic_d_embedding_;
     // The owned-loss path (factor::owns_critic_loss).
     matrix<T> greedy_;
     std::vector<int> next_actions_, actions_, greedy_actions_;
