@@ -115,6 +115,9 @@ struct train_result {
 struct no_callback {
   void operator()(const epoch_report&) const {}
 };
+struct no_step_callback {
+  void operator()(const env::step_result&) const {}
+};
 
 template <class Config>
 class system {
@@ -167,13 +170,17 @@ class system {
     }
   }
 
-  // Runs `episodes` episodes without learning; returns the mean metric.
-  template <class E>
-  double evaluate(E& env, std::int64_t episodes, learn::mode m = learn::mode::explore) {
+  // Runs `episodes` episodes without learning; returns the mean metric. on_step(const
+  // env::step_result&) is called after every step, while the models still hold what the agents
+  // acted on (the sharing weights of that step, say).
+  template <class E, class OnStep = no_step_callback>
+  double evaluate(E& env, std::int64_t episodes, learn::mode m = learn::mode::explore,
+                  OnStep&& on_step = {}) {
     if constexpr (drivable<E>()) {
       check_env(env);
       double sum = 0;
-      for (std::int64_t e = 0; e < episodes; ++e) sum += run_episode(env, m, false).metric;
+      for (std::int64_t e = 0; e < episodes; ++e)
+        sum += run_episode(env, m, false, on_step).metric;
       return episodes > 0 ? sum / static_cast<double>(episodes) : 0.0;
     } else {
       return 0.0;
@@ -380,8 +387,8 @@ class system {
     return result;
   }
 
-  template <env::AnyEnvironment E>
-  episode_outcome run_episode(E& env, learn::mode m, bool learn_from_it) {
+  template <env::AnyEnvironment E, class OnStep = no_step_callback>
+  episode_outcome run_episode(E& env, learn::mode m, bool learn_from_it, OnStep&& on_step = {}) {
     const env::step_result& first = env.reset(env_rng_);
     observations_ = first.observations;
     copy_state(env, state_);
@@ -406,6 +413,7 @@ class system {
         if (!std::isfinite(reward))
           throw invalid_argument("system: environment '" + std::string(env.name()) +
                                  "' returned a non-finite reward (" + std::to_string(reward) + ")");
+      on_step(r);
       topology_.update(env);
       ++outcome.steps;
       global_return += r.global_reward;
