@@ -27,3 +27,13 @@ if(TARGET intention_propagation_coordination_grid AND TARGET intention_propagati
                    -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/intention_propagation_cli
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_intention_propagation.cmake)
 endif()
+
+# The LToS mains: flags, bad input, every method on every environment, reproducible CSVs, the
+# selfishness trace.
+if(TARGET ltos_prisoner AND TARGET ltos_jungle AND TARGET ltos_traffic)
+  add_test(NAME examples/ltos_cli
+           COMMAND ${CMAKE_COMMAND} -DPRISONER=$<TARGET_FILE:ltos_prisoner>
+                   -DJUNGLE=$<TARGET_FILE:ltos_jungle> -DTRAFFIC=$<TARGET_FILE:ltos_traffic>
+                   -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/ltos_cli
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_ltos.cmake)
+endif()
