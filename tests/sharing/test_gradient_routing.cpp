@@ -182,3 +182,39 @@ TEST_CASE("phi's parameter gradient matches finite differences through softmax a
   CHECK(checked > 20);
   CHECK(largest > 1e-4);  // gradients far above the tolerance
 }
+
+TEST_CASE("ascent: a critic that values keeping one's own reward makes phi more selfish",
+          "[sharing][ltos]") {
+  // J = sum_i x_aug(i, slot 0) = sum_i w_ii: every update must raise w_ii.
+  nm::rng g(8);
+  nm::sharing::learned::settings s;
+  s.incoming_slots = 3;
+  s.encoder = {8};
+  s.pair_width = 8;
+  s.sample_size = 8;
+  s.batch_size = 8;
+  s.learning_rate = 0.5;
+  nm::sharing::learned::model<double> high(agents, observation_size, s, g);
+  auto critic = [](const nm::matrix<double>& x, std::span<const nm::csr_view>,
+                   nm::matrix<double>& d_x) {
+    d_x = nm::matrix<double>::Zero(x.rows(), x.cols());
+    d_x.col(observation_size).setOnes();
+    return x.col(observation_size).mean();
+  };
+  const nm::graph::csr line = nm::graph::line(agents);
+  nm::matrix<float> obs(agents, observation_size);
+  for (idx k = 0; k < obs.size(); ++k) obs.data()[k] = static_cast<float>(g.normal());
+  auto mean_selfishness = [&] {
+    high.begin_episode();
+    high.decide(obs, line, false);
+    double sum = 0;
+    for (idx i = 0; i < agents; ++i) sum += high.weights().selfishness(i);
+    return sum / agents;
+  };
+  const double before = mean_selfishness();
+  for (int k = 0; k < 8; ++k) high.record(obs, line);
+  for (int k = 0; k < 20; ++k) high.update_round(critic);
+  const double after = mean_selfishness();
+  CHECK(before == Approx(0.5));
+  CHECK(after > before + 0.05);
+}
