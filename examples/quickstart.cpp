@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/final_score.hpp"
 #include "common/flags.hpp"
 #include "common/plot.hpp"
 #include "common/summary.hpp"
@@ -36,14 +37,6 @@ struct quickstart_config : nm::default_config {
   using backend = Backend;
 };
 
-// The final score of one seed: the mean of the last 10 epochs' evaluations (VAST's smoothing).
-double final_score(const nm::train_result& r) {
-  const std::size_t window = std::min<std::size_t>(10, r.curve.size());
-  double sum = 0;
-  for (std::size_t i = r.curve.size() - window; i < r.curve.size(); ++i) sum += r.curve[i].metric;
-  return sum / static_cast<double>(window);
-}
-
 template <class Config>
 std::vector<double> run_seeds(const nm::examples::common_options& o, const quickstart_options& q,
                               nm::io::learning_curve& curve) {
@@ -61,7 +54,7 @@ std::vector<double> run_seeds(const nm::examples::common_options& o, const quick
       bar.update(r.epoch, {{"GS", r.metric}});
     });
     bar.finish();
-    finals.push_back(final_score(result));
+    finals.push_back(nm::examples::final_score(result));
   }
   return finals;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/final_score.hpp"
 #include "common/flags.hpp"
 #include "common/plot.hpp"
 #include "common/summary.hpp"
@@ -36,14 +37,6 @@ struct experiment {
   std::function<task(index agents)> make_task;
   std::optional<reference_line> reference;
 };
-
-// The final score of one seed: the mean of the last 10 epochs' evaluations.
-inline double final_score(const train_result& r) {
-  const std::size_t window = std::min<std::size_t>(10, r.curve.size());
-  double sum = 0;
-  for (std::size_t i = r.curve.size() - window; i < r.curve.size(); ++i) sum += r.curve[i].metric;
-  return window > 0 ? sum / static_cast<double>(window) : 0.0;
-}
 
 inline void add_method_flags(CLI::App& app, method_options& m) {
   app.add_option("--method", m.method,

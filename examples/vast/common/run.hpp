@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/final_score.hpp"
 #include "common/flags.hpp"
 #include "common/plot.hpp"
 #include "common/summary.hpp"
@@ -52,14 +53,6 @@ struct run_options {
   double learning_rate = 1e-3;
   std::int64_t episodes_per_epoch = 10;
 };
-
-// The final score of one seed: the mean of the last 10 epochs' evaluations (VAST's smoothing).
-inline double final_score(const train_result& r) {
-  const std::size_t window = std::min<std::size_t>(10, r.curve.size());
-  double sum = 0;
-  for (std::size_t i = r.curve.size() - window; i < r.curve.size(); ++i) sum += r.curve[i].metric;
-  return sum / static_cast<double>(window);
-}
 
 template <class Backend, class MakeEnv>
 std::vector<double> run_seeds(const domain& d, const common_options& o, const run_options& r,
