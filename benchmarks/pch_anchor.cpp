@@ -1,0 +1,1 @@
+// Compiles the benchmarks' precompiled header once (benchmarks/CMakeLists.txt); nothing else.

@@ -1,0 +1,1 @@
+// Compiles the tests' precompiled header once (tests/CMakeLists.txt); nothing else.
