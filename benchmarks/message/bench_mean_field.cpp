@@ -5,8 +5,8 @@
 // observation). x and d_out are deterministic fills in [-1, 1); the parameter gradients
 // accumulate across iterations, as between optimizer steps; backward writes d_x. One untimed
 // call warms the cache up.
-// The mean_field_step kernel has only a reference version so far: simd<> differs from reference
-// in the dense products and the state aggregation.
+// simd<> runs every kernel of the model in its xsimd version (dense, neighbor_aggregate,
+// mean_field_step).
 // Names: mean_field_<pass>/<backend>/N:<agents>/B:<batch>, pass = forward or forward_backward.
 // items_per_second counts agent rows (N B per iteration); FLOPS is an estimate of the work (the
 // dense products, aggregations and the hop kernel's own counts) per second.

@@ -5,10 +5,13 @@
 #include <random>
 #include <span>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "netmarl/kernels/mean_field_step.hpp"
 #include "support/kernel_graphs.hpp"
+#include "support/require_close.hpp"
 
 namespace mf = netmarl::kernels::mean_field_step;
 namespace backend = netmarl::backend;
@@ -174,4 +177,140 @@ TEST_CASE("mean_field_step: flop counts and entry totals", "[kernels][mean_field
   REQUIRE(mf::total_entries(s, shared) == 2 * a.view().edges());
   REQUIRE(mf::total_entries(s, per_sample) == a.view().edges() + b.view().edges());
   REQUIRE(s.forward_flops(10) == 10.0 * 3 + 2.0 * 8 * 3 * 5 + 2.0 * 8 * 5);
+}
+
+namespace {
+
+// Every instruction set this compiler can target (as in test_dense.cpp), so each GEMM blocking
+// and gather width is exercised on one machine.
+using archs = std::tuple<xsimd::default_arch
+#if XSIMD_WITH_FMA3_AVX2
+                         ,
+                         xsimd::fma3<xsimd::avx2>
+#endif
+#if XSIMD_WITH_SSE4_2
+                         ,
+                         xsimd::sse4_2
+#endif
+                         >;
+
+// The simd kernel against the reference on random float data. Backward of both reads the
+// reference's forward outputs, so a mu that rounds to either side of zero cannot flip one mask.
+template <class Backend>
+void check_simd(Backend b, const std::vector<netmarl::csr_view>& graphs, idx batch, idx nodes,
+                idx D, idx H, unsigned seed) {
+  INFO("batch " << batch << ", nodes " << nodes << ", D " << D << ", H " << H << ", "
+                << graphs.size() << " graph(s)");
+  std::mt19937 gen(seed);
+  const idx rows = batch * nodes;
+  const auto pre = random_vector<float>(sz(rows * H), gen);
+  const auto mu_prev = random_vector<float>(sz(rows * D), gen);
+  const auto w2 = random_vector<float>(sz(D * H), gen);
+  const auto d_mu = random_vector<float>(sz(rows * H), gen);
+  const auto d_w2_before = random_vector<float>(sz(D * H), gen);
+  const mf::shape s{batch, nodes, D, H};
+  const std::span<const netmarl::csr_view> span(graphs);
+
+  // NaN-filled outputs: every entry must be written before it is read.
+  auto agg_ref = nan_vector<float>(sz(rows * D)), agg = agg_ref;
+  auto mu_ref = nan_vector<float>(sz(rows * H)), mu = mu_ref;
+  mf::forward(backend::reference{}, s, span, pre.data(), mu_prev.data(), w2.data(), agg_ref.data(),
+              mu_ref.data());
+  mf::forward(b, s, span, pre.data(), mu_prev.data(), w2.data(), agg.data(), mu.data());
+  require_close(agg, agg_ref, 1e-5, "aggregated");
+  require_close(mu, mu_ref, 1e-5, "mu");
+
+  auto d_pre_ref = nan_vector<float>(sz(rows * H)), d_pre = d_pre_ref;
+  auto d_agg_ref = nan_vector<float>(sz(rows * D)), d_agg = d_agg_ref;
+  auto d_prev_ref = nan_vector<float>(sz(rows * D)), d_prev = d_prev_ref;
+  auto d_w2_ref = d_w2_before, d_w2 = d_w2_before;
+  mf::backward(backend::reference{}, s, span, agg_ref.data(), w2.data(), mu_ref.data(), d_mu.data(),
+               d_pre_ref.data(), d_w2_ref.data(), d_agg_ref.data(), d_prev_ref.data());
+  mf::backward(b, s, span, agg_ref.data(), w2.data(), mu_ref.data(), d_mu.data(), d_pre.data(),
+               d_w2.data(), d_agg.data(), d_prev.data());
+  require_close(d_pre, d_pre_ref, 0.0, "d_pre");
+  require_close(d_w2, d_w2_ref, 1e-5, "d_w2");
+  require_close(d_agg, d_agg_ref, 1e-5, "d_aggregated");
+  require_close(d_prev, d_prev_ref, 1e-5, "d_mu_prev");
+
+  // Without d_mu_prev: the same parameter gradient, no scratch touched.
+  auto d_pre_only = nan_vector<float>(sz(rows * H));
+  auto d_w2_only = d_w2_before;
+  mf::backward(b, s, span, agg_ref.data(), w2.data(), mu_ref.data(), d_mu.data(), d_pre_only.data(),
+               d_w2_only.data(), nullptr, nullptr);
+  require_close(d_pre_only, d_pre_ref, 0.0, "d_pre without d_mu_prev");
+  require_close(d_w2_only, d_w2_ref, 1e-5, "d_w2 without d_mu_prev");
+}
+
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("mean_field_step simd: matches the reference on one shared graph",
+                        "[kernels][mean_field_step][simd]", archs) {
+  const backend::simd<TestType> b;
+  INFO("backend " << b.name());
+  std::vector<test_graph> graphs = {grid(5, 7), star(200), random_directed(60, 9, 1),
+                                    random_directed(7, 3, 2)};
+  add_degenerate_graphs(graphs, 9, 6);
+  unsigned seed = 100;
+  for (const auto& g : graphs) {
+    INFO(g.name);
+    // Widths off the vector width (and D != H), one full 8-vector gather chunk, and empty ones.
+    for (idx batch : {1, 3})
+      for (auto [D, H] : {std::pair<idx, idx>{13, 19},
+                          {1, 1},
+                          {16, 9},
+                          {17, 17},
+                          {128, 128},
+                          {133, 70},
+                          {0, 5},
+                          {6, 0}})
+        check_simd(b, {g.view()}, batch, g.nodes(), D, H, seed++);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("mean_field_step simd: the benchmark's shape, across row blocks",
+                        "[kernels][mean_field_step][simd]", archs) {
+  const backend::simd<TestType> b;
+  INFO("backend " << b.name());
+  // 7x7 grid, B = 32: 1568 rows, hidden 128 (eight full row blocks and a partial one).
+  const test_graph g = grid(7, 7);
+  check_simd(b, {g.view()}, 32, g.nodes(), 128, 128, 7);
+  check_simd(b, {g.view()}, 5, g.nodes(), 31, 128, 8);
+}
+
+TEMPLATE_LIST_TEST_CASE("mean_field_step simd: one graph per sample, degrees differ",
+                        "[kernels][mean_field_step][simd]", archs) {
+  const backend::simd<TestType> b;
+  INFO("backend " << b.name());
+  const test_graph a = random_directed(7, 5, 21), h = star(7), c = self_only(7);
+  check_simd(b, {a.view(), h.view(), c.view()}, 3, 7, 5, 11, 42);
+  // Eight 60-node samples (480 rows): forward and backward row blocks start and end inside a
+  // sample, and the scatter of one sample spans two blocks.
+  const test_graph d = random_directed(60, 9, 3), e = star(60), f = grid(6, 10),
+                   empty("all empty", adjacency_lists(60));
+  check_simd(
+      b, {d.view(), e.view(), f.view(), empty.view(), e.view(), d.view(), empty.view(), f.view()},
+      8, 60, 37, 21, 43);
+}
+
+TEST_CASE("mean_field_step simd: double delegates to the reference",
+          "[kernels][mean_field_step][simd]") {
+  const test_graph g = grid(3, 4);
+  const std::vector<netmarl::csr_view> graphs = {g.view()};
+  std::mt19937 gen(9);
+  const idx rows = 2 * 12, D = 5, H = 7;
+  const dmatrix pre = random_matrix(rows, H, gen), mu_prev = random_matrix(rows, D, gen),
+                w2 = random_matrix(D, H, gen), d_mu = random_matrix(rows, H, gen);
+  const naive_hop want = naive(graphs, 2, 12, pre, mu_prev, w2, d_mu);
+  const mf::shape s{2, 12, D, H};
+  dmatrix aggregated = nan_matrix(rows, D), mu = nan_matrix(rows, H);
+  mf::forward(backend::simd<>{}, s, graphs, pre.data(), mu_prev.data(), w2.data(),
+              aggregated.data(), mu.data());
+  require_near(mu, want.mu, "mu");
+  dmatrix d_w2 = dmatrix::Zero(D, H), d_pre = nan_matrix(rows, H),
+          d_aggregated = nan_matrix(rows, D), d_mu_prev = nan_matrix(rows, D);
+  mf::backward(backend::simd<>{}, s, graphs, aggregated.data(), w2.data(), mu.data(), d_mu.data(),
+               d_pre.data(), d_w2.data(), d_aggregated.data(), d_mu_prev.data());
+  require_near(d_w2, want.d_w2, "d_w2");
+  require_near(d_mu_prev, want.d_mu_prev, "d_mu_prev");
 }

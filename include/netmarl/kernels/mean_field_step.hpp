@@ -1,6 +1,10 @@
 #pragma once
 // The mean-field hop op: includes every implementation this compiler can use, so every
-// translation unit sees the same overloads and users never choose includes. Only the reference
-// exists so far; the xsimd and CUDA versions come with the kernels issue (backend::simd falls
-// back to the reference meanwhile).
+// translation unit sees the same overloads and users never choose includes. The xsimd kernels are
+// host code: nvcc translation units see only the reference (and, once written, CUDA) versions.
 #include "netmarl/kernels/mean_field_step/operations_generic.hpp"
+#ifdef __CUDACC__
+#include "netmarl/kernels/mean_field_step/operations_cuda.cuh"
+#else
+#include "netmarl/kernels/mean_field_step/operations_simd.hpp"
+#endif
