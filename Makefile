@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo bench peers clean
 
 all: build
 
@@ -34,6 +34,27 @@ bench: configure
 	  echo "== $$b"; \
 	  $$b --benchmark_out=$(BUILD)/bench/$$(basename $$b).json --benchmark_out_format=json; \
 	done
+
+# Our peer-matched kernels beside PyTorch eager in one run, 1 thread (docs/performance.md).
+# TORCH_KERNELS: the PyTorch timing script (the project's shared peers folder by default).
+PEERS = gnn_mf loopy_bp dgn qmix qtran
+TORCH_KERNELS ?= ../shared/peers/torch_kernels.py
+peers: configure
+	@bash scripts/install-deps.sh --peers
+	@test -f $(TORCH_KERNELS) || { echo "peers: $(TORCH_KERNELS) not found; set TORCH_KERNELS=" >&2; exit 1; }
+	cmake --build $(BUILD) -j $(JOBS) $(foreach p,$(PEERS),--target bench_peers_$(p))
+	@mkdir -p $(BUILD)/peers
+	@set -e; for p in $(PEERS); do \
+	  echo "== $$p"; \
+	  $(BUILD)/benchmarks/bench_peers_$$p --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+	    --benchmark_out=$(BUILD)/peers/$$p.json --benchmark_out_format=json; \
+	done
+	env -u OPENBLAS_CORETYPE /usr/bin/python3 $(TORCH_KERNELS) --threads 1 --max-quiet-wait 0 \
+	  --kernels qmix,qtran,gnn_mf,dgn,gemm > $(BUILD)/peers/torch.jsonl
+	/usr/bin/python3 benchmarks/peers/compare_torch.py --ours $(BUILD)/peers/*.json \
+	  --torch $(BUILD)/peers/torch.jsonl --markdown $(BUILD)/peers/table.md \
+	  --json $(BUILD)/peers/table.json --plot $(BUILD)/peers/speedup.png
+	@cat $(BUILD)/peers/table.md
 
 clean:
 	rm -rf $(BUILD)
