@@ -20,8 +20,8 @@
 //                   gradients accumulate across iterations, as between optimizer steps); for
 //                   qtran_joint the full loss() (L_td + L_opt + L_nopt and the backward through
 //                   Q_jt, the encoder and V) after one untimed forward_q and forward_v.
-// The qmix_mixer, subteam_sum and qtran_joint kernels have only a reference version so far:
-// simd<> differs from reference only in the dense layers (hypernetworks, encoder, Q_jt and V).
+// simd<> runs the xsimd dense layers and the qmix_mixer and qtran_joint kernels; subteam_sum has
+// only its reference version.
 // Names: mixer_<pass>/<model>/<backend>/N:<agents>. items_processed counts samples (B per
 // iteration), so items_per_second is samples mixed per second.
 #include <benchmark/benchmark.h>

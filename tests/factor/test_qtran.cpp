@@ -710,7 +710,7 @@ TEST_CASE("qtran: bad settings and shapes are clear errors", "[factor][qtran]") 
 }
 
 TEST_CASE(
-    "qtran: backend::simd<> (SIMD dense layers, reference gather and sum) matches the "
+    "qtran: backend::simd<> (SIMD dense layers, gather and agent sum) matches the "
     "reference backend",
     "[factor][qtran]") {
   nm::rng g(17);
@@ -745,4 +745,65 @@ TEST_CASE(
     INFO(pa[k].name);
     CHECK((pb[k].param->grad - pa[k].param->grad).cwiseAbs().maxCoeff() <= 1e-4f);
   }
+}
+
+// forward_q and backward_q work through the batch in chunks of whole samples (about 512 rows):
+// a batch spanning several chunks must give exactly what one-sample calls give, on both
+// backends, for the actions and the counts forms, with and without the alive mask.
+TEMPLATE_TEST_CASE("qtran: a multi-chunk batch equals one-sample-at-a-time calls",
+                   "[factor][qtran]", nm::backend::reference, nm::backend::simd<>) {
+  using M = matrix<float>;
+  const idx agents = 5, batch = 300, state_size = 7, hidden_size = 9, actions = 4;
+  const TestType b{};
+  for (const bool counts_form : {false, true})
+    for (const bool masked : {false, true}) {
+      INFO("counts form " << counts_form << ", masked " << masked);
+      nm::rng g(3);
+      qtran::model<float> full(agents, state_size, hidden_size, actions, {}, g);
+      qtran::model<float> single = full;
+      const M state = nm::testing::random_matrix(batch, state_size, g).cast<float>();
+      const M hidden = nm::testing::random_matrix(batch * agents, hidden_size, g).cast<float>();
+      const M d_q = nm::testing::random_matrix(batch, 1, g).cast<float>();
+      std::vector<int> taken(static_cast<std::size_t>(batch * agents));
+      for (auto& a : taken) a = static_cast<int>(g.below(static_cast<std::uint64_t>(actions)));
+      M counts = M::Zero(batch * agents, actions);
+      for (idx r = 0; r < batch * agents; ++r) counts(r, taken[static_cast<std::size_t>(r)]) = 1;
+      std::vector<float> alive(taken.size());
+      for (std::size_t r = 0; r < alive.size(); ++r) alive[r] = r % 3 ? 1.0f : 0.0f;
+      const std::span<const float> all_alive =
+          masked ? std::span<const float>(alive) : std::span<const float>();
+      M q, d_hidden;
+      if (counts_form)
+        full.forward_q(b, state, hidden, nm::const_matrix_ref<float>(counts), all_alive, q);
+      else
+        full.forward_q(b, state, hidden, std::span<const int>(taken), all_alive, q);
+      full.backward_q(b, d_q, &d_hidden);
+      float worst = 0;
+      for (idx s = 0; s < batch; ++s) {
+        M q1, d_hidden1;
+        const auto alive1 = masked ? all_alive.subspan(static_cast<std::size_t>(s * agents),
+                                                       static_cast<std::size_t>(agents))
+                                   : std::span<const float>();
+        if (counts_form)
+          single.forward_q(b, state.middleRows(s, 1), hidden.middleRows(s * agents, agents),
+                           nm::const_matrix_ref<float>(counts.middleRows(s * agents, agents)),
+                           alive1, q1);
+        else
+          single.forward_q(b, state.middleRows(s, 1), hidden.middleRows(s * agents, agents),
+                           std::span<const int>(taken).subspan(static_cast<std::size_t>(s * agents),
+                                                               static_cast<std::size_t>(agents)),
+                           alive1, q1);
+        single.backward_q(b, d_q.middleRows(s, 1), &d_hidden1);
+        worst = std::max(worst, (q1.row(0) - q.row(s)).cwiseAbs().maxCoeff());
+        worst = std::max(
+            worst, (d_hidden1 - d_hidden.middleRows(s * agents, agents)).cwiseAbs().maxCoeff());
+      }
+      CHECK(worst <= 1e-5f);
+      const auto pf = nm::nn::parameters_of(full), ps = nm::nn::parameters_of(single);
+      for (std::size_t k = 0; k < pf.size(); ++k) {
+        INFO(pf[k].name);
+        const float scale = 1e-3f + ps[k].param->grad.cwiseAbs().maxCoeff();
+        CHECK((pf[k].param->grad - ps[k].param->grad).cwiseAbs().maxCoeff() <= 1e-5f * scale * 10);
+      }
+    }
 }

@@ -1,14 +1,19 @@
 // kernels::qtran_joint: the one-hot gather against the unfused reference (a dense layer over a
 // materialised [h, onehot(u)]), forward and backward; the masked agent sum by hand, its strided
-// output, its backward against finite differences; float against double.
+// output, its backward against finite differences; float against double; every SIMD op against
+// the reference on each instruction set this compiler can target.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <limits>
+#include <random>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
 #include "netmarl/kernels/dense.hpp"
 #include "netmarl/kernels/qtran_joint.hpp"
 #include "support/gradient_check.hpp"
+#include "support/require_close.hpp"
 
 namespace nm = netmarl;
 namespace qj = netmarl::kernels::qtran_joint;
@@ -156,4 +161,128 @@ TEST_CASE("qtran_joint kernel: float and double agree", "[kernels][qtran]") {
   qj::agent_sum(ref, s, e_f.data(), alive_f.data(), sum_f.data(), s.encoding);
   CHECK((pre_out_f.cast<double>() - pre_out_d).cwiseAbs().maxCoeff() <= 1e-5);
   CHECK((sum_f.cast<double>() - sum_d).cwiseAbs().maxCoeff() <= 1e-5);
+}
+
+namespace {
+
+// Every instruction set this compiler can target (as in test_dense.cpp), so each vector width's
+// tails are exercised on one machine.
+using archs = std::tuple<xsimd::default_arch
+#if XSIMD_WITH_FMA3_AVX2
+                         ,
+                         xsimd::fma3<xsimd::avx2>
+#endif
+#if XSIMD_WITH_SSE4_2
+                         ,
+                         xsimd::sse4_2
+#endif
+                         >;
+
+using nm::testing::require_close;
+
+std::size_t sz(idx n) { return static_cast<std::size_t>(n); }
+
+std::vector<float> random_floats(idx n, std::mt19937& gen, float low = -1.0f, float high = 1.0f) {
+  std::uniform_real_distribution<float> u(low, high);
+  std::vector<float> v(sz(n));
+  for (auto& x : v) x = u(gen);
+  return v;
+}
+
+// Alive weights with exact zeros (dead agents) and ones among fractional values.
+std::vector<float> random_alive(idx n, std::mt19937& gen) {
+  std::vector<float> v = random_floats(n, gen, 0.0f, 1.0f);
+  for (std::size_t r = 0; r < v.size(); ++r)
+    if (r % 3 == 0)
+      v[r] = 0.0f;
+    else if (r % 5 == 1)
+      v[r] = 1.0f;
+  return v;
+}
+
+template <class Backend>
+void check_simd_against_reference(Backend b, const qj::shape& s, bool masked) {
+  INFO("backend " << b.name() << ", batch " << s.batch << ", agents " << s.agents << ", actions "
+                  << s.actions << ", width " << s.width << ", encoding " << s.encoding
+                  << (masked ? ", masked" : ", unmasked"));
+  const nm::backend::reference ref_b;
+  const idx rows = s.rows();
+  std::mt19937 gen(unsigned(1 + s.batch * 7 + s.agents * 131 + s.width * 17 + s.encoding));
+  std::vector<int> actions(sz(rows));
+  std::uniform_int_distribution<int> pick(0, int(s.actions) - 1);
+  for (int& a : actions) a = pick(gen);
+  const auto action_weight = random_floats(s.actions * s.width, gen);
+  const auto pre0 = random_floats(rows * s.width, gen);
+  const auto d_pre = random_floats(rows * s.width, gen);
+  const auto d_action_weight0 = random_floats(s.actions * s.width, gen);
+  const auto encodings = random_floats(rows * s.encoding, gen);
+  const auto alive_values = random_alive(rows, gen);
+  const float* alive = masked ? alive_values.data() : nullptr;
+
+  // add_action_rows and its backward accumulate onto non-zero buffers.
+  auto pre_ref = pre0, pre = pre0;
+  qj::add_action_rows(ref_b, s, actions.data(), action_weight.data(), pre_ref.data());
+  qj::add_action_rows(b, s, actions.data(), action_weight.data(), pre.data());
+  require_close(pre, pre_ref, 1e-6, "add_action_rows");
+  auto dw_ref = d_action_weight0, dw = d_action_weight0;
+  qj::add_action_rows_backward(ref_b, s, actions.data(), d_pre.data(), dw_ref.data());
+  qj::add_action_rows_backward(b, s, actions.data(), d_pre.data(), dw.data());
+  require_close(dw, dw_ref, 1e-6, "add_action_rows_backward");
+
+  // agent_sum OVERWRITES its block of a strided row (NaN-prefilled) and leaves the columns
+  // before and after it alone.
+  const idx before = 3, after = 2, stride = before + s.encoding + after;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> sum_ref(sz(s.batch * stride), nan);
+  for (idx b_i = 0; b_i < s.batch; ++b_i)
+    for (idx c = 0; c < stride; ++c)
+      if (c < before || c >= before + s.encoding) sum_ref[sz(b_i * stride + c)] = float(c + 1);
+  auto sum = sum_ref;
+  qj::agent_sum(ref_b, s, encodings.data(), alive, sum_ref.data() + before, stride);
+  qj::agent_sum(b, s, encodings.data(), alive, sum.data() + before, stride);
+  require_close(sum, sum_ref, 1e-5, "agent_sum");
+
+  // agent_sum_backward OVERWRITES every d_e entry.
+  const auto d_sum = random_floats(s.batch * stride, gen);
+  std::vector<float> d_e_ref(sz(rows * s.encoding), nan), d_e = d_e_ref;
+  qj::agent_sum_backward(ref_b, s, d_sum.data() + before, stride, alive, d_e_ref.data());
+  qj::agent_sum_backward(b, s, d_sum.data() + before, stride, alive, d_e.data());
+  require_close(d_e, d_e_ref, 1e-6, "agent_sum_backward");
+}
+
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("qtran_joint simd: matches the reference, tails included",
+                        "[kernels][qtran][simd]", archs) {
+  const nm::backend::simd<TestType> b;
+  // {batch, agents, actions, width, encoding}: widths below, at and past one vector of every
+  // instruction set, PyMARL's 80, and one agent per sample (a sum of one row).
+  for (const qj::shape s :
+       {qj::shape{3, 4, 6, 7, 5}, qj::shape{2, 5, 16, 80, 80}, qj::shape{4, 1, 3, 33, 17},
+        qj::shape{5, 3, 2, 16, 8}, qj::shape{1, 7, 4, 1, 1}, qj::shape{32, 20, 16, 80, 80},
+        qj::shape{3, 2, 5, 129, 257}})
+    for (bool masked : {false, true}) check_simd_against_reference(b, s, masked);
+}
+
+TEMPLATE_LIST_TEST_CASE("qtran_joint simd: a many-agent sample and degenerate sizes",
+                        "[kernels][qtran][simd]", archs) {
+  const nm::backend::simd<TestType> b;
+  for (bool masked : {false, true}) {
+    // A hub-like sample: hundreds of rows summed into one.
+    check_simd_against_reference(b, qj::shape{2, 300, 5, 150, 131}, masked);
+    // No agents: every E_b is zero (still written); an empty batch touches nothing.
+    check_simd_against_reference(b, qj::shape{3, 0, 4, 9, 21}, masked);
+    check_simd_against_reference(b, qj::shape{0, 4, 4, 9, 21}, masked);
+  }
+}
+
+TEST_CASE("qtran_joint simd: double delegates to the reference", "[kernels][qtran][simd]") {
+  const qj::shape s{3, 4, 5, 6, 7};
+  nm::rng g(4);
+  const matrix<double> e = nm::testing::random_matrix(s.rows(), s.encoding, g);
+  const matrix<double> alive = nm::testing::random_matrix(s.rows(), 1, g, 0.0, 1.0);
+  matrix<double> want(s.batch, s.encoding), got(s.batch, s.encoding);
+  qj::agent_sum(ref, s, e.data(), alive.data(), want.data(), s.encoding);
+  qj::agent_sum(nm::backend::simd<>{}, s, e.data(), alive.data(), got.data(), s.encoding);
+  CHECK(got == want);
 }

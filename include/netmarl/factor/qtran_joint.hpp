@@ -37,6 +37,7 @@
 // Q_jt on sum_i R_i (n R for a shared reward) and weighs all three terms 1 (lambda_nopt = 1):
 // targets and lambdas are the caller's. Their joint network differs too (it reads the utilities,
 // not encodings of hidden features, and V shares its trunk): that architecture is not offered here.
+#include <algorithm>
 #include <cmath>
 #include <span>
 #include <string>
@@ -187,38 +188,47 @@ struct qtran_joint {
                     "factor::qtran_joint backward_q: call forward_q first");
       nn::require_shape("factor::qtran_joint backward_q", "d_q_jt", p.batch, 1, d_q_jt.rows(),
                         d_q_jt.cols());
-      const kernels::qtran_joint::shape ks = kernel_shape(p.batch);
-      const index rows = ks.rows(), joint_width = state_size_ + encoding_;
+      const index rows = p.batch * agents_, joint_width = state_size_ + encoding_;
       nn::backward(b, joint_q, p.q_cache, d_q_jt, &d_q_in_);
-      // The state columns of d_q_in_ are not needed (the state is data); E_b's columns are.
-      ensure_shape(d_encodings_, rows, encoding_);
-      kernels::qtran_joint::agent_sum_backward(b, ks, d_q_in_.data() + state_size_, joint_width,
-                                               alive_of(p), d_encodings_.data());
-      ensure_shape(d_encoder_hidden_, rows, encoder_hidden_);
-      kernels::dense::backward(b, kernels::dense::shape{rows, encoder_hidden_, encoding_},
-                               p.encoder_hidden.data(), encoder_output.weight.value.data(),
-                               d_encodings_.data(), encoder_output.weight.grad.data(),
-                               encoder_output.bias.grad.data(), d_encoder_hidden_.data());
-      nn::activation_backward<T>(activation_, p.encoder_hidden, d_encoder_hidden_,
-                                 d_encoder_hidden_);
       T* d_hidden_data = nullptr;
       if (d_hidden) {
         ensure_shape(*d_hidden, rows, hidden_size_);
         d_hidden_data = d_hidden->data();
       }
-      // The h half of the first layer is a dense layer over W's first H rows; the one-hot half
-      // scatters into W_a's rows.
-      kernels::dense::backward(b, kernels::dense::shape{rows, hidden_size_, encoder_hidden_},
-                               p.hidden.data(), encoder_input.weight.value.data(),
-                               d_encoder_hidden_.data(), encoder_input.weight.grad.data(),
-                               encoder_input.bias.grad.data(), d_hidden_data);
-      if (p.has_counts)  // d_W_a += counts^T d_pre
-        action_weight(encoder_input.weight.grad).noalias() +=
-            p.counts.transpose() * d_encoder_hidden_;
-      else
-        kernels::qtran_joint::add_action_rows_backward(b, ks, p.actions.data(),
-                                                       d_encoder_hidden_.data(),
-                                                       action_rows(encoder_input.weight.grad));
+      // The encoder's backward, a chunk of whole samples at a time (see run_q). The state
+      // columns of d_q_in_ are not needed (the state is data); E_b's columns are.
+      const index chunk_samples = samples_per_chunk();
+      ensure_shape(d_encodings_, std::min(rows, chunk_samples * agents_), encoding_);
+      ensure_shape(d_encoder_hidden_, d_encodings_.rows(), encoder_hidden_);
+      for (index b0 = 0; b0 < p.batch; b0 += chunk_samples) {
+        const kernels::qtran_joint::shape ks = kernel_shape(std::min(chunk_samples, p.batch - b0));
+        const index r0 = b0 * agents_, n = ks.rows();
+        const T* alive = alive_of(p);
+        kernels::qtran_joint::agent_sum_backward(
+            b, ks, d_q_in_.data() + b0 * joint_width + state_size_, joint_width,
+            alive ? alive + r0 : nullptr, d_encodings_.data());
+        kernels::dense::backward(b, kernels::dense::shape{n, encoder_hidden_, encoding_},
+                                 p.encoder_hidden.data() + r0 * encoder_hidden_,
+                                 encoder_output.weight.value.data(), d_encodings_.data(),
+                                 encoder_output.weight.grad.data(), encoder_output.bias.grad.data(),
+                                 d_encoder_hidden_.data());
+        auto d_pre = d_encoder_hidden_.topRows(n);
+        nn::activation_backward<T>(activation_, p.encoder_hidden.middleRows(r0, n), d_pre, d_pre);
+        // The h half of the first layer is a dense layer over W's first H rows; the one-hot
+        // half scatters into W_a's rows.
+        kernels::dense::backward(b, kernels::dense::shape{n, hidden_size_, encoder_hidden_},
+                                 p.hidden.data() + r0 * hidden_size_,
+                                 encoder_input.weight.value.data(), d_encoder_hidden_.data(),
+                                 encoder_input.weight.grad.data(), encoder_input.bias.grad.data(),
+                                 d_hidden_data ? d_hidden_data + r0 * hidden_size_ : nullptr);
+        if (p.has_counts)  // d_W_a += counts^T d_pre
+          action_weight(encoder_input.weight.grad).noalias() +=
+              p.counts.middleRows(r0, n).transpose() * d_pre;
+        else
+          kernels::qtran_joint::add_action_rows_backward(b, ks, p.actions.data() + r0,
+                                                         d_encoder_hidden_.data(),
+                                                         action_rows(encoder_input.weight.grad));
+      }
     }
 
     // Through forward_v's V: accumulates value's parameter gradients.
@@ -280,7 +290,7 @@ struct qtran_joint {
       matrix<T> alive;  // [rows, 1], read only when has_alive
       bool has_alive = false;
       matrix<T> encoder_hidden;  // [rows, K], after the activation
-      matrix<T> encodings;       // [rows, E]
+      matrix<T> encodings;       // [chunk rows, E]: scratch (backward does not read it)
       matrix<T> q_in;            // [B, S + E] = [s_b, E_b]
       nn::mlp_cache<T> q_cache;
       matrix<T> q_jt;  // [B, 1]
@@ -319,6 +329,10 @@ struct qtran_joint {
       sizes.push_back(1);
       return sizes;
     }
+
+    // Samples per chunk of the encoder's pipeline: about 512 rows (a few hundred KiB per
+    // intermediate at PyMARL's widths, L2-resident), and at least one whole sample.
+    index samples_per_chunk() const { return std::max<index>(1, 512 / agents_); }
 
     kernels::qtran_joint::shape kernel_shape(index batch) const {
       return {batch, agents_, actions_, encoder_hidden_, encoding_};
@@ -381,7 +395,6 @@ struct qtran_joint {
       // Copies: backward needs contiguous rows and the values as they were.
       p.batch = -1;  // until this pass completes
       ensure_shape(p.hidden, rows, hidden_size_);
-      p.hidden = hidden;
       p.actions.assign(actions.begin(), actions.end());
       p.has_counts = counts != nullptr;
       if (p.has_counts) {
@@ -393,28 +406,41 @@ struct qtran_joint {
         ensure_shape(p.alive, rows, 1);
         for (index r = 0; r < rows; ++r) p.alive(r, 0) = alive[r];
       }
-      // Encoder: [h, onehot(u)] . W + c = h . W_h + c + W_a[u], then act, then Linear(K, E).
-      ensure_shape(p.encoder_hidden, rows, encoder_hidden_);
-      kernels::dense::forward(b, kernels::dense::shape{rows, hidden_size_, encoder_hidden_},
-                              p.hidden.data(), encoder_input.weight.value.data(),
-                              encoder_input.bias.value.data(), p.encoder_hidden.data());
-      if (p.has_counts)
-        p.encoder_hidden.noalias() += p.counts * action_weight(encoder_input.weight.value);
-      else
-        kernels::qtran_joint::add_action_rows(b, ks, p.actions.data(),
-                                              action_rows(encoder_input.weight.value),
-                                              p.encoder_hidden.data());
-      nn::activate<T>(activation_, p.encoder_hidden, p.encoder_hidden);
-      ensure_shape(p.encodings, rows, encoding_);
-      kernels::dense::forward(b, kernels::dense::shape{rows, encoder_hidden_, encoding_},
-                              p.encoder_hidden.data(), encoder_output.weight.value.data(),
-                              encoder_output.bias.value.data(), p.encodings.data());
-      // Q_jt's input [s_b, E_b]: the agent sum writes its block in place.
       const index joint_width = state_size_ + encoding_;
       ensure_shape(p.q_in, batch, joint_width);
       p.q_in.leftCols(state_size_) = state;
-      kernels::qtran_joint::agent_sum(b, ks, p.encodings.data(), alive_of(p),
-                                      p.q_in.data() + state_size_, joint_width);
+      // The encoder and the agent sum, a chunk of whole samples at a time, so each chunk's
+      // intermediates stay in L2 between the steps instead of making a pass over memory each:
+      // [h, onehot(u)] . W + c = h . W_h + c + W_a[u], then act, then Linear(K, E), then E_b
+      // written straight into Q_jt's input row [s_b, E_b]. Only the activated first layer is
+      // kept (backward reads it); the encodings live in a chunk-sized scratch.
+      const index chunk_samples = samples_per_chunk();
+      ensure_shape(p.encoder_hidden, rows, encoder_hidden_);
+      ensure_shape(p.encodings, std::min(rows, chunk_samples * agents_), encoding_);
+      for (index b0 = 0; b0 < batch; b0 += chunk_samples) {
+        const kernels::qtran_joint::shape ks = kernel_shape(std::min(chunk_samples, batch - b0));
+        const index r0 = b0 * agents_, n = ks.rows();
+        p.hidden.middleRows(r0, n) = hidden.middleRows(r0, n);
+        T* pre = p.encoder_hidden.data() + r0 * encoder_hidden_;
+        kernels::dense::forward(b, kernels::dense::shape{n, hidden_size_, encoder_hidden_},
+                                p.hidden.data() + r0 * hidden_size_,
+                                encoder_input.weight.value.data(), encoder_input.bias.value.data(),
+                                pre);
+        auto pre_rows = p.encoder_hidden.middleRows(r0, n);
+        if (p.has_counts)
+          pre_rows.noalias() +=
+              p.counts.middleRows(r0, n) * action_weight(encoder_input.weight.value);
+        else
+          kernels::qtran_joint::add_action_rows(b, ks, p.actions.data() + r0,
+                                                action_rows(encoder_input.weight.value), pre);
+        nn::activate<T>(activation_, pre_rows, pre_rows);
+        kernels::dense::forward(b, kernels::dense::shape{n, encoder_hidden_, encoding_}, pre,
+                                encoder_output.weight.value.data(),
+                                encoder_output.bias.value.data(), p.encodings.data());
+        kernels::qtran_joint::agent_sum(
+            b, ks, p.encodings.data(), p.has_alive ? p.alive.data() + r0 : nullptr,
+            p.q_in.data() + b0 * joint_width + state_size_, joint_width);
+      }
       nn::forward(b, joint_q, p.q_in, p.q_cache, p.q_jt);
       p.batch = batch;
       ensure_shape(q_jt, batch, 1);
