@@ -39,6 +39,8 @@ bench: configure
 # TORCH_KERNELS: the PyTorch timing script (the project's shared peers folder by default).
 PEERS = gnn_mf loopy_bp dgn qmix qtran
 TORCH_KERNELS ?= ../shared/peers/torch_kernels.py
+PEER_BENCH_FLAGS ?= --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+TORCH_FLAGS ?=
 peers: configure
 	@bash scripts/install-deps.sh --peers
 	@test -f $(TORCH_KERNELS) || { echo "peers: $(TORCH_KERNELS) not found; set TORCH_KERNELS=" >&2; exit 1; }
@@ -46,12 +48,11 @@ peers: configure
 	@mkdir -p $(BUILD)/peers
 	@set -e; for p in $(PEERS); do \
 	  echo "== $$p"; \
-	  $(BUILD)/benchmarks/bench_peers_$$p --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
-	    --benchmark_out=$(BUILD)/peers/$$p.json --benchmark_out_format=json; \
+	  $(BUILD)/benchmarks/bench_peers_$$p $(PEER_BENCH_FLAGS) --benchmark_out=$(BUILD)/peers/bench_$$p.json --benchmark_out_format=json; \
 	done
-	env -u OPENBLAS_CORETYPE /usr/bin/python3 $(TORCH_KERNELS) --threads 1 --max-quiet-wait 0 \
+	env -u OPENBLAS_CORETYPE /usr/bin/python3 $(TORCH_KERNELS) --threads 1 --max-quiet-wait 0 $(TORCH_FLAGS) \
 	  --kernels qmix,qtran,gnn_mf,dgn,gemm > $(BUILD)/peers/torch.jsonl
-	/usr/bin/python3 benchmarks/peers/compare_torch.py --ours $(BUILD)/peers/*.json \
+	/usr/bin/python3 benchmarks/peers/compare_torch.py --ours $(BUILD)/peers/bench_*.json \
 	  --torch $(BUILD)/peers/torch.jsonl --markdown $(BUILD)/peers/table.md \
 	  --json $(BUILD)/peers/table.json --plot $(BUILD)/peers/speedup.png
 	@cat $(BUILD)/peers/table.md

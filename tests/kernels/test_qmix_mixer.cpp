@@ -1,11 +1,17 @@
 // kernels::qmix_mixer: the reference forward against hand-computed values, its backward against
-// finite differences for every input, and float against double.
+// finite differences for every input, float against double, and the SIMD kernel against the
+// reference for every instruction set this compiler can target.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstddef>
+#include <limits>
+#include <random>
 #include <tuple>
+#include <vector>
 
 #include "netmarl/kernels/qmix_mixer.hpp"
 #include "support/gradient_check.hpp"
+#include "support/require_close.hpp"
 
 namespace nm = netmarl;
 namespace mixer = netmarl::kernels::qmix_mixer;
@@ -129,7 +135,7 @@ TEST_CASE("qmix_mixer: backward matches finite differences for every input", "[k
   }
 }
 
-TEST_CASE("qmix_mixer: float agrees with double; backend::simd falls back to the reference",
+TEST_CASE("qmix_mixer: float on backend::simd agrees with the double reference",
           "[kernels][qmix]") {
   nm::rng g(3);
   const idx batch = 64, agents = 8, embed = 32;
@@ -148,7 +154,7 @@ TEST_CASE("qmix_mixer: float agrees with double; backend::simd falls back to the
                       d_outf = d_out.cast<float>();
   matrix<float> pref(batch, embed), q_totf(batch, 1), d_qf(batch, agents),
       d_w1f(batch, agents * embed), d_b1f(batch, embed), d_wff(batch, embed), d_vf(batch, 1);
-  const nm::backend::simd<> simd;  // no SIMD mixer yet: resolves to the reference overload
+  const nm::backend::simd<> simd;
   mixer::forward(simd, in.s, qf.data(), w1f.data(), b1f.data(), wff.data(), vf.data(), pref.data(),
                  q_totf.data());
   mixer::backward(simd, in.s, qf.data(), w1f.data(), wff.data(), pref.data(), d_outf.data(),
@@ -164,4 +170,130 @@ TEST_CASE("qmix_mixer: float agrees with double; backend::simd falls back to the
   CHECK(close(d_b1f, d_b1));
   CHECK(close(d_wff, d_w_final));
   CHECK(close(d_vf, d_v));
+}
+
+namespace {
+
+// Every instruction set this compiler can target (as in test_dense.cpp), so each vector width's
+// chunking and tails run on one machine.
+using archs = std::tuple<xsimd::default_arch
+#if XSIMD_WITH_FMA3_AVX2
+                         ,
+                         xsimd::fma3<xsimd::avx2>
+#endif
+#if XSIMD_WITH_SSE4_2
+                         ,
+                         xsimd::sse4_2
+#endif
+                         >;
+
+std::size_t sz(idx n) { return static_cast<std::size_t>(n); }
+
+template <class T>
+std::vector<T> uniform_vector(idx n, std::mt19937& gen, double lo, double hi) {
+  std::uniform_real_distribution<double> u(lo, hi);
+  std::vector<T> v(sz(n));
+  for (auto& x : v) x = T(u(gen));
+  return v;
+}
+
+template <class T>
+std::vector<T> nan_vector(idx n) {
+  return std::vector<T>(sz(n), std::numeric_limits<T>::quiet_NaN());
+}
+
+// One mixer call's inputs and every output, the outputs NaN-prefilled: the spec says every
+// output is OVERWRITTEN, so a missed entry shows as NaN.
+template <class T>
+struct mixer_call {
+  mixer::shape s;
+  std::vector<T> q, w1, b1, w_final, v, d_q_tot;
+  std::vector<T> pre, q_tot, d_q, d_w1, d_b1, d_w_final, d_v;
+
+  mixer_call(idx batch, idx agents, idx embed, unsigned seed) : s{batch, agents, embed} {
+    std::mt19937 gen(seed);
+    q = uniform_vector<T>(batch * agents, gen, -1.0, 1.0);
+    w1 = uniform_vector<T>(s.w1_size(), gen, 0.0, 1.0);  // non-negative, as |hyper_w1(s)|
+    b1 = uniform_vector<T>(batch * embed, gen, -1.0, 1.0);
+    w_final = uniform_vector<T>(batch * embed, gen, 0.0, 1.0);
+    v = uniform_vector<T>(batch, gen, -1.0, 1.0);
+    d_q_tot = uniform_vector<T>(batch, gen, -1.0, 1.0);
+    pre = nan_vector<T>(batch * embed);
+    q_tot = nan_vector<T>(batch);
+    d_q = nan_vector<T>(batch * agents);
+    d_w1 = nan_vector<T>(s.w1_size());
+    d_b1 = nan_vector<T>(batch * embed);
+    d_w_final = nan_vector<T>(batch * embed);
+    d_v = nan_vector<T>(batch);
+  }
+
+  template <class Backend>
+  void run(Backend b) {
+    mixer::forward(b, s, q.data(), w1.data(), b1.data(), w_final.data(), v.data(), pre.data(),
+                   q_tot.data());
+    mixer::backward(b, s, q.data(), w1.data(), w_final.data(), pre.data(), d_q_tot.data(),
+                    d_q.data(), d_w1.data(), d_b1.data(), d_w_final.data(), d_v.data());
+  }
+};
+
+template <class Backend>
+void check_simd_against_reference(Backend b, idx batch, idx agents, idx embed) {
+  INFO(b.name() << ": batch " << batch << ", agents " << agents << ", embed " << embed);
+  const unsigned seed = unsigned(batch * 7919 + agents * 101 + embed);
+  mixer_call<float> want(batch, agents, embed, seed), got(batch, agents, embed, seed);
+  want.run(nm::backend::reference{});
+  got.run(b);
+  // Sums of up to a few hundred float terms in another order, and xsimd's expm1.
+  constexpr double rtol = 2e-5;
+  using nm::testing::require_close;
+  require_close(got.pre, want.pre, rtol, "pre");
+  require_close(got.q_tot, want.q_tot, rtol, "q_tot");
+  require_close(got.d_q, want.d_q, rtol, "d_q");
+  require_close(got.d_w1, want.d_w1, rtol, "d_w1");
+  require_close(got.d_b1, want.d_b1, rtol, "d_b1");
+  require_close(got.d_w_final, want.d_w_final, rtol, "d_w_final");
+  require_close(got.d_v, want.d_v, rtol, "d_v");
+}
+
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("qmix_mixer simd: matches the reference, embed and agent tails included",
+                        "[kernels][qmix][simd]", archs) {
+  const nm::backend::simd<TestType> b;
+  // Embed sizes below, at and past every chunk (1, 2, 4, 8 vectors of 4, 8 or 16 lanes) with
+  // tails; agent counts odd and even, below and past one haddp block (up to 16 agents).
+  for (idx embed : {1, 3, 4, 15, 16, 17, 32, 33, 64, 100, 128, 129, 200})
+    for (idx agents : {1, 2, 3, 8, 15, 16, 17, 33, 40})
+      check_simd_against_reference(b, 3, agents, embed);
+}
+
+TEMPLATE_LIST_TEST_CASE("qmix_mixer simd: PyMARL and VAST shapes, and a many-agent sample",
+                        "[kernels][qmix][simd]", archs) {
+  const nm::backend::simd<TestType> b;
+  check_simd_against_reference(b, 32, 8, 32);    // PyMARL QMixer, N = 8
+  check_simd_against_reference(b, 10, 20, 128);  // the VAST authors' QMIXNet
+  check_simd_against_reference(b, 2, 800, 32);   // the hub: one sample mixes 800 agents
+  check_simd_against_reference(b, 1, 1, 1);
+}
+
+TEMPLATE_LIST_TEST_CASE("qmix_mixer simd: an empty batch writes nothing", "[kernels][qmix][simd]",
+                        archs) {
+  const nm::backend::simd<TestType> b;
+  mixer_call<float> c(0, 5, 32, 1);
+  c.run(b);  // every buffer is empty: nothing to read or write
+  CHECK(c.pre.empty());
+  CHECK(c.d_w1.empty());
+}
+
+TEST_CASE("qmix_mixer simd: double delegates to the reference", "[kernels][qmix][simd]") {
+  mixer_call<double> want(4, 7, 33, 11), got(4, 7, 33, 11);
+  want.run(nm::backend::reference{});
+  got.run(nm::backend::simd<>{});
+  CHECK(got.pre == want.pre);
+  CHECK(got.q_tot == want.q_tot);
+  CHECK(got.d_q == want.d_q);
+  CHECK(got.d_w1 == want.d_w1);
+  CHECK(got.d_b1 == want.d_b1);
+  CHECK(got.d_w_final == want.d_w_final);
+  CHECK(got.d_v == want.d_v);
 }

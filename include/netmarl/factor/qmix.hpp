@@ -9,6 +9,7 @@
 // Defaults are PyMARL's QMixer (embed 32, two-layer hypernetworks with 64 hidden units and ReLU).
 // The VAST authors' QMIXNet is {embed = 128, hypernet_hidden = 128, hypernet_activation = elu}.
 // The activation is used inside hyper_w1, hyper_w_final and V alike, as in both references.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,10 @@
 #include "netmarl/core/error.hpp"
 #include "netmarl/core/rng.hpp"
 #include "netmarl/core/tensor.hpp"
+#include "netmarl/kernels/dense.hpp"
 #include "netmarl/kernels/qmix_mixer.hpp"
 #include "netmarl/nn/activation.hpp"
+#include "netmarl/nn/dense.hpp"
 #include "netmarl/nn/mlp.hpp"
 #include "netmarl/nn/parameter.hpp"
 
@@ -70,21 +73,23 @@ struct qmix {
                     "factor::qmix: state is " + std::to_string(state.rows()) + "x" +
                         std::to_string(state.cols()) + ", expected " + std::to_string(batch) + "x" +
                         std::to_string(state_size_) + " (batch x state_size)");
-      nn::forward(b, hyper_w1, state, w1_cache_, raw_w1_);
-      nn::forward(b, hyper_w_final, state, w_final_cache_, raw_w_final_);
-      nn::forward(b, hyper_b1, state, b1_cache_, b1_);
-      nn::forward(b, value, state, value_cache_, v_);
+      ensure_shape(state_, batch, state_size_);
+      state_ = state;  // the one copy all four networks read, now and in backward
+      const matrix<T>& raw_w1 = network_forward(b, hyper_w1, state_, w1_cache_);
+      const matrix<T>& raw_w_final = network_forward(b, hyper_w_final, state_, w_final_cache_);
+      const matrix<T>& b1 = network_forward(b, hyper_b1, state_, b1_cache_);
+      const matrix<T>& v = network_forward(b, value, state_, value_cache_);
       // Monotonicity (QMIX eq. 5): non-negative mixing weights.
       ensure_shape(w1_, batch, agents_ * embed_);
-      w1_ = raw_w1_.cwiseAbs();
+      w1_ = raw_w1.cwiseAbs();
       ensure_shape(w_final_, batch, embed_);
-      w_final_ = raw_w_final_.cwiseAbs();
+      w_final_ = raw_w_final.cwiseAbs();
       ensure_shape(q_, batch, agents_);
       q_ = q;  // contiguous, and kept for d_w1 = q^T d_pre
       ensure_shape(pre_, batch, embed_);
       ensure_shape(q_tot, batch, 1);
-      kernels::qmix_mixer::forward(b, mixer_shape(), q_.data(), w1_.data(), b1_.data(),
-                                   w_final_.data(), v_.data(), pre_.data(), q_tot.data());
+      kernels::qmix_mixer::forward(b, mixer_shape(), q_.data(), w1_.data(), b1.data(),
+                                   w_final_.data(), v.data(), pre_.data(), q_tot.data());
     }
 
     // Writes d_q = dL/dq and accumulates the gradients of all four networks' parameters.
@@ -108,12 +113,12 @@ struct qmix {
                                     pre_.data(), d_out_.data(), d_q.data(), d_w1_.data(),
                                     d_b1_.data(), d_w_final_.data(), d_v_.data());
       // Through |x|: d x = sign(x) d|x|, with sign(0) = 0 as torch.abs's gradient.
-      through_abs(raw_w1_, d_w1_);
-      through_abs(raw_w_final_, d_w_final_);
-      nn::backward(b, hyper_w1, w1_cache_, d_w1_, nullptr);
-      nn::backward(b, hyper_w_final, w_final_cache_, d_w_final_, nullptr);
-      nn::backward(b, hyper_b1, b1_cache_, d_b1_, nullptr);
-      nn::backward(b, value, value_cache_, d_v_, nullptr);
+      through_abs(w1_cache_.outputs.back(), d_w1_);
+      through_abs(w_final_cache_.outputs.back(), d_w_final_);
+      network_backward(b, hyper_w1, state_, w1_cache_, d_w1_);
+      network_backward(b, hyper_w_final, state_, w_final_cache_, d_w_final_);
+      network_backward(b, hyper_b1, state_, b1_cache_, d_b1_);
+      network_backward(b, value, state_, value_cache_, d_v_);
     }
 
     // Names "<prefix>hyper_w1.0.weight", ..., "<prefix>value.1.bias".
@@ -145,8 +150,62 @@ struct qmix {
       if (s.hypernet_layers == 1) return {in, out};
       return {in, s.hypernet_hidden, out};
     }
+    // A plain select loop rather than cwiseSign (whose NaN handling kept it scalar: it was 15% of
+    // a B = 32, N = 20 backward); the compiler vectorises this one.
     static void through_abs(const matrix<T>& raw, matrix<T>& grad) {
-      grad = grad.cwiseProduct(raw.cwiseSign());
+      const T* r = raw.data();
+      T* g = grad.data();
+      for (index i = 0, n = grad.size(); i < n; ++i)
+        g[i] = r[i] > T(0) ? g[i] : (r[i] < T(0) ? -g[i] : T(0));
+    }
+    // nn::forward and nn::backward for one of the four networks, minus their copies: the input is
+    // the model's one copy of the state (nn::forward copies its input into each cache: at N = 800,
+    // B = 1600 that is 82 MB per network), and the output stays in cache.outputs.back()
+    // (cache.outputs[0] is left empty). Same kernels and activations, layer by layer.
+    template <class B>
+    static const matrix<T>& network_forward(B b, const nn::mlp<T>& net, const matrix<T>& in,
+                                            nn::mlp_cache<T>& cache) {
+      const index batch = in.rows();
+      cache.outputs.resize(net.depth() + 1);
+      for (std::size_t i = 0; i < net.depth(); ++i) {
+        const nn::dense<T>& layer = net.layers[i];
+        matrix<T>& y = cache.outputs[i + 1];
+        ensure_shape(y, batch, layer.output_size());
+        kernels::dense::forward(b, {batch, layer.input_size(), layer.output_size()},
+                                i == 0 ? in.data() : cache.outputs[i].data(),
+                                layer.weight.value.data(), layer.bias.value.data(), y.data());
+        nn::activate<T>(net.activation_after(i), y, y);
+      }
+      return cache.outputs.back();
+    }
+    // Accumulates the network's parameter gradients; d_out (the gradient w.r.t. its output) is
+    // used as scratch. No input gradient: the state needs none.
+    template <class B>
+    static void network_backward(B b, nn::mlp<T>& net, const matrix<T>& in, nn::mlp_cache<T>& cache,
+                                 matrix<T>& d_out) {
+      const index batch = in.rows();
+      const std::size_t depth = net.depth();
+      nn::activation_backward<T>(net.activation_after(depth - 1), cache.outputs[depth], d_out,
+                                 d_out);
+      cache.gradients.resize(depth + 1);
+      const T* d_y = d_out.data();
+      for (std::size_t i = depth; i-- > 0;) {
+        nn::dense<T>& layer = net.layers[i];
+        T* d_x = nullptr;
+        if (i > 0) {
+          ensure_shape(cache.gradients[i], batch, layer.input_size());
+          d_x = cache.gradients[i].data();
+        }
+        kernels::dense::backward(b, {batch, layer.input_size(), layer.output_size()},
+                                 i == 0 ? in.data() : cache.outputs[i].data(),
+                                 layer.weight.value.data(), d_y, layer.weight.grad.data(),
+                                 layer.bias.grad.data(), d_x);
+        if (i > 0) {
+          nn::activation_backward<T>(net.activation_after(i - 1), cache.outputs[i],
+                                     cache.gradients[i], cache.gradients[i]);
+          d_y = d_x;
+        }
+      }
     }
     kernels::qmix_mixer::shape mixer_shape() const { return {q_.rows(), agents_, embed_}; }
 
@@ -156,7 +215,7 @@ struct qmix {
     // Forward results kept for backward, and backward scratch: reused, so no allocation once
     // the batch size stops changing.
     nn::mlp_cache<T> w1_cache_, w_final_cache_, b1_cache_, value_cache_;
-    matrix<T> raw_w1_, raw_w_final_, w1_, w_final_, b1_, v_, q_, pre_;
+    matrix<T> state_, w1_, w_final_, q_, pre_;
     matrix<T> d_out_, d_w1_, d_b1_, d_w_final_, d_v_;
   };
 };

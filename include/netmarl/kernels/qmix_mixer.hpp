@@ -1,6 +1,11 @@
 #pragma once
 // The QMIX mixer op: includes every implementation this compiler can use, so every translation
-// unit sees the same overloads. Only the reference exists so far; backend::simd<...> reaches it
-// through the tag's base class. The xsimd (operations_simd.hpp, under #ifndef __CUDACC__) and
-// CUDA (operations_cuda.cuh) versions join here as overloads on their tags.
+// unit sees the same overloads: the reference (the oracle) and, on the host, the xsimd version for
+// backend::simd<...> (float; other types reach the reference). The CUDA version
+// (operations_cuda.cuh) joins here as an overload on its tag.
 #include "netmarl/kernels/qmix_mixer/operations_generic.hpp"
+#ifdef __CUDACC__
+#include "netmarl/kernels/qmix_mixer/operations_cuda.cuh"
+#else
+#include "netmarl/kernels/qmix_mixer/operations_simd.hpp"
+#endif
