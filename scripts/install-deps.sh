@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(g++ cmake make libeigen3-dev xtl-dev libxsimd-dev libxtensor-dev nlohmann-json3-dev
           catch2 libbenchmark-dev libcli11-dev gnuplot-nox)
 # `--peers`: also what `make peers` needs to time PyTorch beside us.
-[[ "${1-}" == "--peers" ]] && packages+=(python3-torch)
+[[ "${1-}" == "--peers" ]] && packages+=(python3-torch libopenblas0-pthread)  # torch on netlib BLAS would be 10x slower
 
 missing=()
 for p in "${packages[@]}"; do
