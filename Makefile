@@ -28,7 +28,7 @@ demo: configure
 	  --summary $(BUILD)/demo/quickstart.json --plot $(BUILD)/demo/quickstart.png
 
 bench: configure
-	cmake --build $(BUILD) -j $(JOBS) --target all
+	cmake --build $(BUILD) -j $(JOBS) --target benchmarks
 	@mkdir -p $(BUILD)/bench
 	@set -e; for b in $(BUILD)/benchmarks/bench_*; do \
 	  echo "== $$b"; \
