@@ -26,6 +26,7 @@
 #include "netmarl/kernels/dgn_attention.hpp"
 #include "netmarl/nn/activation.hpp"
 #include "netmarl/nn/dense.hpp"
+#include "register_peer.hpp"
 
 namespace backend = netmarl::backend;
 namespace da = netmarl::kernels::dgn_attention;
@@ -166,21 +167,12 @@ void run(benchmark::State& state, Backend b, bool with_backward, idx agents) {
                          benchmark::Counter::kIsIterationInvariantRate);
 }
 
-template <class Backend>
-void register_backend(const std::string& backend_name, bool with_backward, idx agents) {
-  const std::string name = std::string(with_backward ? "dgn_fwd_bwd/" : "dgn_fwd/") + backend_name +
-                           "/N:" + std::to_string(agents) + "/B:" + std::to_string(batch);
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& st) {
-    run(st, Backend{}, with_backward, agents);
-  })->Unit(benchmark::kMicrosecond);
-}
-
 const bool registered = [] {
-  for (const bool with_backward : {false, true})
-    for (const idx agents : {20, 100, 1225}) {
-      register_backend<backend::reference>("reference", with_backward, agents);
-      register_backend<backend::simd<>>("simd", with_backward, agents);
-    }
+  for (const idx agents : {20, 100, 1225})
+    netmarl::bench::register_peer("dgn", agents, batch, benchmark::kMicrosecond,
+                                  [=](benchmark::State& st, auto b, bool with_backward) {
+                                    run(st, b, with_backward, agents);
+                                  });
   return true;
 }();
 

@@ -23,6 +23,7 @@
 #include "../message/common.hpp"
 #include "netmarl/kernels/dense.hpp"
 #include "netmarl/kernels/mean_field_step.hpp"
+#include "register_peer.hpp"
 
 namespace dense = netmarl::kernels::dense;
 namespace mf = netmarl::kernels::mean_field_step;
@@ -133,19 +134,10 @@ void run(benchmark::State& state, Backend b, int side, bool with_backward) {
 }
 
 const bool registered = [] {
-  for (bool with_backward : {false, true})
-    for (int side : {7, 10, 15, 35}) {
-      const std::string mode = with_backward ? "gnn_mf_fwd_bwd/" : "gnn_mf_fwd/";
-      const std::string suffix =
-          "/N:" + std::to_string(side * side) + "/B:" + std::to_string(batch);
-      benchmark::RegisterBenchmark(
-          (mode + "reference" + suffix).c_str(),
-          [=](benchmark::State& st) { run(st, backend::reference{}, side, with_backward); })
-          ->Unit(benchmark::kMicrosecond);
-      benchmark::RegisterBenchmark((mode + "simd" + suffix).c_str(), [=](benchmark::State& st) {
-        run(st, backend::simd<>{}, side, with_backward);
-      })->Unit(benchmark::kMicrosecond);
-    }
+  for (int side : {7, 10, 15, 35})
+    netmarl::bench::register_peer(
+        "gnn_mf", side * side, batch, benchmark::kMicrosecond,
+        [=](benchmark::State& st, auto b, bool with_backward) { run(st, b, side, with_backward); });
   return true;
 }();
 

@@ -32,6 +32,7 @@
 #include "netmarl/graph/generators.hpp"
 #include "netmarl/kernels/dense.hpp"
 #include "netmarl/kernels/loopy_bp_step.hpp"
+#include "register_peer.hpp"
 
 namespace bp = netmarl::kernels::loopy_bp_step;
 namespace dense = netmarl::kernels::dense;
@@ -119,19 +120,10 @@ void run(benchmark::State& state, Backend b, int side, bool with_backward) {
 }
 
 const bool registered = [] {
-  for (bool with_backward : {false, true})
-    for (int side : {7, 10, 15, 35}) {
-      const std::string suffix =
-          "/N:" + std::to_string(side * side) + "/B:" + std::to_string(batch);
-      const std::string mode = with_backward ? "loopy_bp_fwd_bwd/" : "loopy_bp_fwd/";
-      benchmark::RegisterBenchmark(
-          (mode + "reference" + suffix).c_str(),
-          [=](benchmark::State& st) { run(st, backend::reference{}, side, with_backward); })
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark((mode + "simd" + suffix).c_str(), [=](benchmark::State& st) {
-        run(st, backend::simd<>{}, side, with_backward);
-      })->Unit(benchmark::kMillisecond);
-    }
+  for (int side : {7, 10, 15, 35})
+    netmarl::bench::register_peer(
+        "loopy_bp", side * side, batch, benchmark::kMillisecond,
+        [=](benchmark::State& st, auto b, bool with_backward) { run(st, b, side, with_backward); });
   return true;
 }();
 

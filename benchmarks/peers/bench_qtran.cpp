@@ -29,6 +29,7 @@
 #include "netmarl/core/rng.hpp"
 #include "netmarl/core/tensor.hpp"
 #include "netmarl/factor/qtran_joint.hpp"
+#include "register_peer.hpp"
 
 namespace backend = netmarl::backend;
 namespace factor = netmarl::factor;
@@ -120,23 +121,13 @@ void run(benchmark::State& st, Backend b, idx agents, idx batch, bool with_backw
                                             benchmark::Counter::kIsIterationInvariantRate);
 }
 
-template <class Backend>
-void register_backend(const std::string& name, Backend b) {
+const bool registered = [] {
   for (idx batch : {32, 1600})
     for (idx agents : {4, 8, 20, 80, 200, 800})
-      for (bool with_backward : {false, true}) {
-        const std::string label = std::string(with_backward ? "qtran_fwd_bwd/" : "qtran_fwd/") +
-                                  name + "/N:" + std::to_string(agents) +
-                                  "/B:" + std::to_string(batch);
-        benchmark::RegisterBenchmark(label.c_str(), [=](benchmark::State& st) {
-          run(st, b, agents, batch, with_backward);
-        })->Unit(benchmark::kMicrosecond);
-      }
-}
-
-const bool registered = [] {
-  register_backend("reference", backend::reference{});
-  register_backend("simd", backend::simd<>{});
+      netmarl::bench::register_peer("qtran", agents, batch, benchmark::kMicrosecond,
+                                    [=](benchmark::State& st, auto b, bool with_backward) {
+                                      run(st, b, agents, batch, with_backward);
+                                    });
   return true;
 }();
 
