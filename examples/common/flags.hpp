@@ -33,9 +33,9 @@
 namespace netmarl::examples {
 
 struct common_options {
-  std::uint64_t seed = 0;   // first seed
-  int seeds = 1;            // seeds seed, seed + 1, ..., seed + seeds - 1
-  index agents = 10;        // examples set their own defaults before add_common_flags
+  std::uint64_t seed = 0;  // first seed
+  int seeds = 1;           // seeds seed, seed + 1, ..., seed + seeds - 1
+  index agents = 10;       // examples set their own defaults before add_common_flags
   int epochs = 100;
   std::int64_t steps = 100'000;
   std::string backend = "simd";
@@ -75,7 +75,20 @@ template <class F>
 std::invoke_result_t<F&, backend::reference> with_backend(std::string_view name, F&& f) {
   if (name == "reference") return f(backend::reference{});
   if (name == "simd") return f(backend::simd<>{});
-  throw invalid_argument("unknown backend '" + std::string(name) + "' (expected reference or simd)");
+  throw invalid_argument("unknown backend '" + std::string(name) +
+                         "' (expected reference or simd)");
+}
+
+// As with_backend, for examples built for the simd backend only (a training run instantiated
+// twice doubles its compile time; the reference kernels are the tests' oracle, not a way to train).
+template <class F>
+std::invoke_result_t<F&, backend::simd<>> with_simd_backend(std::string_view name, F&& f) {
+  if (name != "simd")
+    throw invalid_argument(
+        "this example is built for the simd backend only (the reference "
+        "kernels are the tests' oracle), got --backend " +
+        std::string(name));
+  return f(backend::simd<>{});
 }
 
 namespace detail {
@@ -111,8 +124,8 @@ inline std::string check_output_path(const std::string& text) {
     if (dir == dir.parent_path()) break;
     dir = dir.parent_path();
   }
-  if (!fs::is_directory(dir, ec)) return "cannot write '" + text + "': '" + dir.string() +
-                                         "' is not a directory";
+  if (!fs::is_directory(dir, ec))
+    return "cannot write '" + text + "': '" + dir.string() + "' is not a directory";
 #if __has_include(<unistd.h>)
   if (::access(dir.c_str(), W_OK) != 0) {
     return "cannot write '" + text + "': directory '" + dir.string() + "' is not writable";

@@ -10,6 +10,7 @@ foreach(program IN ITEMS ${GRID} ${NAVIGATION})
   expect(${program} 2 "--hops" --hops 0)
   expect(${program} 2 "--eval-mode: best not in" --eval-mode best)
   expect(${program} 1 "--buffer \\(8\\) must be >= --batch \\(16\\)" --buffer 8 --batch 16)
+  expect(${program} 1 "simd backend only" --backend reference --quiet)
 endforeach()
 expect(${GRID} 1 "--agents must be a square .* got 8" --agents 8 --quiet)
 

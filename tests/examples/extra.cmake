@@ -37,3 +37,13 @@ if(TARGET ltos_prisoner AND TARGET ltos_jungle AND TARGET ltos_traffic)
                    -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/ltos_cli
                    -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_ltos.cmake)
 endif()
+
+# The EBPG mains: flags, bad input, every leader with every kind of follower for a few episodes,
+# reproducible CSVs and the summary's fields.
+if(TARGET ebpg_resource_collection AND TARGET ebpg_multi_bonus)
+  add_test(NAME examples/ebpg_cli
+           COMMAND ${CMAKE_COMMAND} -DRESOURCE=$<TARGET_FILE:ebpg_resource_collection>
+                   -DMULTI=$<TARGET_FILE:ebpg_multi_bonus>
+                   -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/ebpg_cli
+                   -P ${CMAKE_CURRENT_SOURCE_DIR}/examples/check_ebpg.cmake)
+endif()

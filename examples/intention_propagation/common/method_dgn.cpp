@@ -11,7 +11,7 @@ train_result train_dgn(const std::string& backend, const task& t, const method_o
   message.encoder = {m.hidden};
   message.dim = m.hidden;
   message.heads = m.hidden % 4 == 0 ? 4 : 1;
-  return with_backend(backend, [&](auto b) {
+  return with_simd_backend(backend, [&](auto b) {
     return train_with<decltype(b), message::attention, learn::dqn>(t, m, message, seed, steps, cb);
   });
 }

@@ -10,7 +10,7 @@ train_result train_independent(const std::string& backend, const task& t, const 
                                std::uint64_t seed, std::int64_t steps, const epoch_callback& cb) {
   method_options same_depth = m;
   same_depth.policy_head_layers = m.hops;
-  return with_backend(backend, [&](auto b) {
+  return with_simd_backend(backend, [&](auto b) {
     return train_with<decltype(b), message::none, learn::soft_actor_critic>(t, same_depth, {},
                                                                              seed, steps, cb);
   });

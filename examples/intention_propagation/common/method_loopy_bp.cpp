@@ -11,7 +11,7 @@ train_result train_loopy_bp(const std::string& backend, const task& t, const met
   message::loopy_bp::settings message;
   message.hops = m.hops;
   message.hidden = m.hidden;
-  return with_backend(backend, [&](auto b) {
+  return with_simd_backend(backend, [&](auto b) {
     return train_with<decltype(b), message::with_observation<message::loopy_bp>,
                       learn::soft_actor_critic>(t, m, message,
                                                                                  seed, steps, cb);

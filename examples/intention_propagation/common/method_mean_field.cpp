@@ -11,7 +11,7 @@ train_result train_mean_field(const std::string& backend, const task& t, const m
   message::mean_field::settings message;
   message.hops = m.hops;
   message.hidden = message.intention_hidden = m.hidden;
-  return with_backend(backend, [&](auto b) {
+  return with_simd_backend(backend, [&](auto b) {
     return train_with<decltype(b), message::with_observation<message::mean_field>,
                       learn::soft_actor_critic>(t, m, message,
                                                                                    seed, steps, cb);

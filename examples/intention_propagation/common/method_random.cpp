@@ -6,7 +6,7 @@ namespace netmarl::examples::ip {
 
 train_result train_random(const std::string& backend, const task& t, const method_options& m,
                           std::uint64_t seed, std::int64_t steps, const epoch_callback& cb) {
-  return with_backend(backend, [&](auto b) {
+  return with_simd_backend(backend, [&](auto b) {
     return train_with<decltype(b), message::none, learn::stand_in>(t, m, {}, seed, steps, cb);
   });
 }
