@@ -9,6 +9,7 @@
 #include "netmarl/core/rng.hpp"
 #include "netmarl/env/resource_collection.hpp"
 #include "netmarl/env/resource_collection_rule_follower.hpp"
+#include "support/resource_collection_access.hpp"
 
 namespace env = netmarl::env;
 using Catch::Contains;
@@ -16,33 +17,10 @@ using netmarl::invalid_argument;
 using idx = netmarl::index;
 using rc = env::resource_collection;
 
-namespace netmarl::env {
-// Builds hand-made states: followers and resources replace the episode's after a reset.
-struct resource_collection_test_access {
-  static void place(resource_collection& e, std::vector<resource_collection::follower_state> f,
-                    std::vector<resource_collection::resource> r) {
-    REQUIRE(static_cast<idx>(f.size()) == e.settings_.followers);
-    e.followers_ = std::move(f);
-    e.resources_ = std::move(r);
-    e.steps_ = 0;
-    e.done_ = e.resources_.empty();
-    e.started_ = true;
-  }
-};
-}  // namespace netmarl::env
-
 namespace {
 using access = env::resource_collection_test_access;
 
-rc::follower_state follower(int row, int col, int heading, int skill_type, int desire) {
-  rc::follower_state f;
-  f.row = row;
-  f.col = col;
-  f.heading = heading;
-  f.traits.skill_type = skill_type;
-  f.traits.desire = desire;
-  return f;
-}
+using netmarl::test::follower;
 
 // One resource of each type in the corners, all reachable from the middle.
 std::vector<rc::resource> corners() {
