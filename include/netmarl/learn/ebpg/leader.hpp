@@ -122,10 +122,10 @@ class leader {
     step_record& r = record_[t_];
     leader_step<T>& s = r.step;
     ensure_shape(s.world, 1, world::world_features);
-    std::vector<float> buffer(static_cast<std::size_t>(world::world_features));
-    env.world_observation(buffer);
+    world_buffer_.resize(static_cast<std::size_t>(world::world_features));
+    env.world_observation(world_buffer_);
     for (index i = 0; i < world::world_features; ++i)
-      s.world(0, i) = static_cast<T>(buffer[static_cast<std::size_t>(i)]);
+      s.world(0, i) = static_cast<T>(world_buffer_[static_cast<std::size_t>(i)]);
     history_.write(env, s.history_input);
     const index P = net_.sizes.previous_option();
     s.previous_option = matrix<T>::Zero(followers_, P);
@@ -163,9 +163,9 @@ class leader {
       r.goal[k] =
           terminate ? sample(s.goal_logits.row(static_cast<index>(k)), eps, g) : offers_[k].goal;
     }
-    std::vector<int> bonus_goal = r.goal;
-    if (!settings_.sequential_heads) std::fill(bonus_goal.begin(), bonus_goal.end(), -1);
-    bonus_forward(B{}, net_, s, bonus_goal);
+    bonus_goal_ = r.goal;
+    if (!settings_.sequential_heads) std::fill(bonus_goal_.begin(), bonus_goal_.end(), -1);
+    bonus_forward(B{}, net_, s, bonus_goal_);
     for (std::size_t k = 0; k < K; ++k) {
       r.bonus[k] = r.terminated[k] ? sample(s.bonus_logits.row(static_cast<index>(k)), eps, g)
                                    : offers_[k].bonus;
@@ -333,13 +333,16 @@ class leader {
   // d/dlogits of -A log p(choice) - lambda2 H(p), accumulated into `out`.
   template <class Row, class OutRow>
   void add_policy_gradient(const Row& logits, int choice, double advantage, OutRow out,
-                           double& loss) const {
+                           double& loss) {
     const index n = logits.size();
     const double top = static_cast<double>(logits.maxCoeff());
     double total = 0;
     for (index i = 0; i < n; ++i) total += std::exp(static_cast<double>(logits(i)) - top);
     double entropy = 0;
-    std::vector<double> p(static_cast<std::size_t>(n)), logp(static_cast<std::size_t>(n));
+    std::vector<double>& p = probabilities_;
+    std::vector<double>& logp = log_probabilities_;
+    p.resize(static_cast<std::size_t>(n));
+    logp.resize(static_cast<std::size_t>(n));
     for (index i = 0; i < n; ++i) {
       const auto ii = static_cast<std::size_t>(i);
       logp[ii] = static_cast<double>(logits(i)) - top - std::log(total);
@@ -363,6 +366,10 @@ class leader {
   optim::adam<T> policy_opt_, critic_opt_;
   std::vector<sharing::contract> offers_;
   std::vector<step_record> record_;
+  // per-step scratch, kept so a step does not allocate
+  std::vector<float> world_buffer_;
+  std::vector<int> bonus_goal_;
+  std::vector<double> probabilities_, log_probabilities_;
   std::size_t t_ = 0;
   int episodes_ = 0;
   double return_square_ = 0, return_weight_ = 0;  // running mean of G_t^2 (bias-corrected)
